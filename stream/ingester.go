@@ -1,0 +1,212 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Publisher receives matched tweets; rooms.Hub implements it. Its methods
+// return quickly and never wait for a slow client.
+type Publisher interface {
+	// Publish routes t to the room of each trend in matched.
+	Publish(t Tweet, matched []string)
+	// Retract withdraws the tweet with this ID from every room.
+	Retract(source, id string)
+}
+
+// The states an Ingester reports in IngestStats.State.
+const (
+	stateStarting   = "starting"
+	stateStreaming  = "streaming"
+	stateBackingOff = "backing off"
+	stateEnded      = "ended"
+	stateStopped    = "stopped"
+)
+
+const (
+	defaultMinBackoff = time.Second
+	defaultMaxBackoff = time.Minute
+)
+
+// Ingester runs a Source and routes what it produces: it stamps each tweet
+// with IngestedAt, matches its text against the current trends and hands
+// matched tweets to the Publisher. It restarts a failing source with
+// exponential backoff.
+//
+// Set the fields before calling Run, and do not change them afterwards.
+// Stats may be called at any time, from any goroutine.
+type Ingester struct {
+	// Source produces the tweets; required.
+	Source Source
+	// Trends is the live set a tweet's text is matched against; required.
+	Trends *Trends
+	// Publisher receives each matched tweet and each retraction; required.
+	Publisher Publisher
+	// Logger receives failures and the end of the source; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// MinBackoff is the first wait before restarting a failed source; zero
+	// or negative means one second. Each consecutive failure doubles the
+	// wait up to MaxBackoff, and each actual wait is a random time between
+	// half the current backoff and all of it, so many servers that fail
+	// together do not reconnect together.
+	MinBackoff time.Duration
+	// MaxBackoff caps the wait; zero or negative means one minute, and a
+	// value below MinBackoff means MinBackoff. A source that streamed for
+	// longer than MaxBackoff before failing starts again from MinBackoff.
+	MaxBackoff time.Duration
+
+	received, matched, unmatched, retracted, restarts atomic.Uint64
+
+	mu        sync.Mutex // guards state and lastError
+	state     string
+	lastError string
+}
+
+// IngestStats is a snapshot of an Ingester's counters.
+type IngestStats struct {
+	// Received counts the tweets the source produced.
+	Received uint64
+	// Matched counts the tweets that matched a trend and were published.
+	Matched uint64
+	// Unmatched counts the tweets that matched no trend and were dropped.
+	Unmatched uint64
+	// Retracted counts the retractions passed on.
+	Retracted uint64
+	// Restarts counts the times the source was started again after a
+	// failure.
+	Restarts uint64
+	// State is "starting" (not yet received anything from the current
+	// run of the source), "streaming", "backing off" (waiting to restart
+	// after a failure), "ended" (the source finished) or "stopped" (Run's
+	// context is done).
+	State string
+	// LastError is the most recent failure of the source; empty if none.
+	LastError string
+}
+
+// Stats returns the current counters. It is safe to call concurrently with
+// Run.
+func (in *Ingester) Stats() IngestStats {
+	in.mu.Lock()
+	state, lastError := in.state, in.lastError
+	in.mu.Unlock()
+	if state == "" {
+		state = stateStarting
+	}
+	return IngestStats{
+		Received:  in.received.Load(),
+		Matched:   in.matched.Load(),
+		Unmatched: in.unmatched.Load(),
+		Retracted: in.retracted.Load(),
+		Restarts:  in.restarts.Load(),
+		State:     state,
+		LastError: lastError,
+	}
+}
+
+// Run streams from the source until ctx is done or the source ends, and
+// returns nil in both cases: the server keeps serving what it has. It
+// restarts the source after any other failure, with backoff. It returns an
+// error only when Source, Trends or Publisher is missing. Call it once.
+func (in *Ingester) Run(ctx context.Context) error {
+	if in.Source == nil || in.Trends == nil || in.Publisher == nil {
+		return errors.New("ingester: Source, Trends and Publisher are required")
+	}
+	logger := in.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	minWait, maxWait := in.MinBackoff, in.MaxBackoff
+	if minWait <= 0 {
+		minWait = defaultMinBackoff
+	}
+	if maxWait <= 0 {
+		maxWait = defaultMaxBackoff
+	}
+	maxWait = max(maxWait, minWait)
+
+	backoff := minWait
+	for failures := 0; ; {
+		in.setState(stateStarting, "")
+		started := time.Now()
+		err := in.Source.Stream(ctx, &ingestSink{in: in})
+		switch {
+		case ctx.Err() != nil:
+			in.setState(stateStopped, "")
+			return nil
+		case err == nil:
+			logger.Info("source ended")
+			in.setState(stateEnded, "")
+			return nil
+		}
+
+		if time.Since(started) > maxWait {
+			// It streamed long enough to count as recovered.
+			backoff, failures = minWait, 0
+		}
+		failures++
+		wait := backoff/2 + rand.N(backoff/2+1)
+		logger.Warn("source failed; restarting it", "err", err, "attempt", failures, "retry_in", wait)
+		in.setState(stateBackingOff, err.Error())
+
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			in.setState(stateStopped, "")
+			return nil
+		case <-timer.C:
+		}
+		backoff = min(backoff*2, maxWait)
+		in.restarts.Add(1)
+	}
+}
+
+// setState records state, and lastError unless it is empty.
+func (in *Ingester) setState(state, lastError string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.state = state
+	if lastError != "" {
+		in.lastError = lastError
+	}
+}
+
+// ingestSink is the Sink of one run of the source.
+type ingestSink struct {
+	in      *Ingester
+	started atomic.Bool // something arrived in this run
+}
+
+func (s *ingestSink) arrived() {
+	if !s.started.Load() && s.started.CompareAndSwap(false, true) {
+		s.in.setState(stateStreaming, "")
+	}
+}
+
+// Tweet stamps t, matches its text, and publishes it if it matched.
+func (s *ingestSink) Tweet(t Tweet) {
+	t.IngestedAt = time.Now()
+	s.arrived()
+	s.in.received.Add(1)
+	matched := s.in.Trends.Matcher().Match(t.Text)
+	if len(matched) == 0 {
+		s.in.unmatched.Add(1)
+		return
+	}
+	s.in.matched.Add(1)
+	s.in.Publisher.Publish(t, matched)
+}
+
+// Retract passes the retraction on.
+func (s *ingestSink) Retract(source, id string) {
+	s.arrived()
+	s.in.retracted.Add(1)
+	s.in.Publisher.Retract(source, id)
+}

@@ -1,0 +1,87 @@
+package rooms
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/websocket"
+)
+
+// writeBufferPool lends write buffers to connections only while they write,
+// so an idle connection holds none.
+var writeBufferPool = &sync.Pool{}
+
+// ServeHTTP upgrades a request to a WebSocket speaking the live protocol.
+// A browser Origin that is neither this server's nor allowed gets 403
+// before the upgrade; a client without an Origin header is let in.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	up := websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 16 << 10,
+		WriteBufferPool: writeBufferPool,
+		CheckOrigin:     h.checkOrigin,
+	}
+	h.mu.RLock()
+	closing := h.closing
+	h.mu.RUnlock()
+	if closing {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		// The upgrader has answered with the error status.
+		h.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
+		return
+	}
+	c := newClient(h, conn)
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		c.stop(1001, "server shutting down")
+		c.writeLoop()
+		return
+	}
+	h.clients[c] = struct{}{}
+	h.conns.Add(1)
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.clients, c)
+		h.mu.Unlock()
+		h.conns.Done()
+	}()
+
+	if msg := h.lastTrends.Load(); msg != nil {
+		c.send(entry{frame: *msg})
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	c.readLoop()
+	<-writerDone
+}
+
+func (h *Hub) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, allowed := range h.cfg.AllowedOrigins {
+		if allowed == "*" || strings.EqualFold(strings.TrimSuffix(allowed, "/"), u.Scheme+"://"+u.Host) {
+			return true
+		}
+	}
+	return false
+}

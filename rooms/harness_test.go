@@ -1,0 +1,284 @@
+package rooms
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
+)
+
+// testServer is a hub served by httptest.
+type testServer struct {
+	hub    *Hub
+	trends *stream.Trends
+	srv    *httptest.Server
+	wsURL  string
+}
+
+func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
+	t.Helper()
+	if len(trends) == 0 {
+		trends = []string{"golang", "rust"}
+	}
+	ts, err := stream.NewTrends(trends, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Trends = ts
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Render == nil {
+		cfg.Render = func(tw stream.Tweet) (string, error) { return "<article>" + tw.ID + "</article>", nil }
+	}
+	hub, err := NewHub(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(hub)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := hub.Close(ctx); err != nil {
+			t.Errorf("closing the hub: %v", err)
+		}
+		srv.Close()
+	})
+	return &testServer{hub: hub, trends: ts, srv: srv, wsURL: "ws" + strings.TrimPrefix(srv.URL, "http")}
+}
+
+var tweetN int
+
+// publish publishes a tweet matching trends and returns its id.
+func (s *testServer) publish(trends ...string) string {
+	tweetN++
+	id := fmt.Sprintf("t%d", tweetN)
+	s.hub.Publish(stream.Tweet{ID: id, Source: "test", Text: strings.Join(trends, " "), Author: stream.Author{Handle: "h"}}, trends)
+	return id
+}
+
+// msg is any server message, decoded loosely.
+type msg struct {
+	Type      string          `json:"type"`
+	Room      string          `json:"room"`
+	Epoch     string          `json:"epoch"`
+	Seq       uint64          `json:"seq"`
+	Recovered *bool           `json:"recovered"`
+	Members   int             `json:"members"`
+	Matched   []string        `json:"matched"`
+	Tweet     *stream.Tweet   `json:"tweet"`
+	HTML      string          `json:"html"`
+	ID        string          `json:"id"`
+	FromSeq   uint64          `json:"from_seq"`
+	ToSeq     uint64          `json:"to_seq"`
+	Count     uint64          `json:"count"`
+	Code      string          `json:"code"`
+	Message   string          `json:"message"`
+	PerMinute *int            `json:"per_minute"`
+	Trends    json.RawMessage `json:"trends"`
+}
+
+func (m msg) String() string {
+	switch m.Type {
+	case "tweet":
+		return fmt.Sprintf("tweet %s#%d", m.Room, m.Seq)
+	case "error":
+		return fmt.Sprintf("error %s %s", m.Code, m.Room)
+	case "skipped":
+		return fmt.Sprintf("skipped %s %d-%d", m.Room, m.FromSeq, m.ToSeq)
+	}
+	return m.Type + " " + m.Room
+}
+
+// testClient is a gorilla client. Its reader goroutine splits frames into
+// messages; the test reads them with timeouts.
+type testClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+	msgs chan msg
+	// finalErr is why the reader stopped; set before msgs is closed.
+	finalErr error
+	// skipNoise drops stats and trends messages, which arrive on timers.
+	skipNoise bool
+	unread []msg // messages put back by expectJoined
+	// gate stops the reader while a test holds it, to make a slow client.
+	gate sync.Mutex
+}
+
+func (s *testServer) dial(t *testing.T) *testClient {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial(s.wsURL, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	c := &testClient{t: t, conn: conn, msgs: make(chan msg, 1<<16), skipNoise: true}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c.gate.Lock()
+			c.gate.Unlock()
+			_, data, err := conn.ReadMessage()
+			if err != nil {
+				c.finalErr = err
+				close(c.msgs)
+				return
+			}
+			for _, line := range bytes.Split(data, []byte("\n")) {
+				var m msg
+				if err := json.Unmarshal(line, &m); err != nil {
+					m = msg{Type: "INVALID JSON: " + string(line)}
+				}
+				c.msgs <- m
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		conn.Close()
+		<-done
+	})
+	return c
+}
+
+func (c *testClient) send(v any) {
+	c.t.Helper()
+	var data []byte
+	switch v := v.(type) {
+	case string:
+		data = []byte(v)
+	default:
+		data, _ = json.Marshal(v)
+	}
+	if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+// next returns the next message, failing the test after a timeout.
+func (c *testClient) next() msg {
+	c.t.Helper()
+	m, err := c.read(5 * time.Second)
+	if err != nil {
+		c.t.Fatalf("waiting for a message: %v", err)
+	}
+	return m
+}
+
+var errTimeout = errors.New("no message in time")
+
+func (c *testClient) read(timeout time.Duration) (msg, error) {
+	if len(c.unread) > 0 {
+		m := c.unread[0]
+		c.unread = c.unread[1:]
+		return m, nil
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		select {
+		case m, ok := <-c.msgs:
+			if !ok {
+				return msg{}, c.finalErr
+			}
+			if c.skipNoise && (m.Type == "stats" || m.Type == "trends") {
+				continue
+			}
+			return m, nil
+		case <-timer.C:
+			return msg{}, errTimeout
+		}
+	}
+}
+
+// closeError waits for the connection to end and returns why.
+func (c *testClient) closeError() error {
+	c.t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-c.msgs:
+			if !ok {
+				return c.finalErr
+			}
+		case <-timeout:
+			c.t.Fatal("the connection stayed open")
+		}
+	}
+}
+
+// expectNothing asserts no message arrives for a short while.
+func (c *testClient) expectNothing() {
+	c.t.Helper()
+	if m, err := c.read(150 * time.Millisecond); err == nil {
+		c.t.Fatalf("got %v, want nothing", m)
+	}
+}
+
+// join joins room and returns the joined message and the backlog seqs.
+func (c *testClient) join(room string) (msg, []uint64) {
+	c.t.Helper()
+	c.send(map[string]any{"type": "join", "room": room})
+	return c.expectJoined()
+}
+
+func (c *testClient) expectJoined() (msg, []uint64) {
+	c.t.Helper()
+	j := c.next()
+	if j.Type != "joined" {
+		c.t.Fatalf("got %v, want joined", j)
+	}
+	var seqs []uint64
+	for range j.Seq {
+		// The backlog follows; it can be shorter than seq, so read what
+		// arrives at once.
+		m, err := c.read(100 * time.Millisecond)
+		if err != nil {
+			break
+		}
+		if m.Type != "tweet" {
+			c.unread = append([]msg{m}, c.unread...)
+			break
+		}
+		seqs = append(seqs, m.Seq)
+	}
+	return j, seqs
+}
+
+// expect reads the next message and checks its type and room.
+func (c *testClient) expect(typ, room string) msg {
+	c.t.Helper()
+	m := c.next()
+	if m.Type != typ || m.Room != room {
+		c.t.Fatalf("got %v (%+v), want %s %s", m, m, typ, room)
+	}
+	return m
+}
+
+func streamTweet(text string) stream.Tweet {
+	tweetN++
+	return stream.Tweet{ID: fmt.Sprintf("t%d", tweetN), Source: "test", Text: text}
+}
+
+// eventually polls cond for up to five seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 500 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting until %s", what)
+}

@@ -1,0 +1,353 @@
+// Package rooms routes tweets to the WebSocket connections that follow their
+// trends: one room per trend, socket.io style, speaking the live protocol of
+// docs/PROTOCOL.md. A Hub owns the rooms and the connections; the ingester
+// publishes to it, and it serves /ws.
+package rooms
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
+)
+
+// TrendSet is the live set of trends that the ingester matches; a join for
+// a trend it lacks adds it. *stream.Trends implements it.
+type TrendSet interface {
+	// List returns the trends, configured ones first.
+	List() []string
+	// Add adds a custom trend, failing with an error that wraps
+	// stream.ErrTooManyTrends when the set is full.
+	Add(trend string) (added bool, err error)
+	// Remove drops a custom trend.
+	Remove(trend string) bool
+}
+
+var _ TrendSet = (*stream.Trends)(nil)
+
+// RenderFunc renders a tweet's card as HTML, with everything from the source
+// escaped. It is called once per published tweet.
+type RenderFunc func(stream.Tweet) (string, error)
+
+// Config configures a Hub. Each zero value means the default it names.
+type Config struct {
+	// Trends is the live trend set; required. Its trends at NewHub become
+	// the configured rooms.
+	Trends TrendSet
+	// Render renders the `html` field of tweet messages; nil sends "".
+	Render RenderFunc
+	// Logger receives the hub's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// History is how many tweets each room keeps for backlog and recovery;
+	// zero means 100.
+	History int
+	// MaxRoomsPerConn caps the rooms one connection is in; zero means 20.
+	MaxRoomsPerConn int
+	// QueueBytes bounds each connection's outbound queue; past it, the
+	// oldest tweets are dropped and reported as skipped. Zero means 256 KiB.
+	QueueBytes int
+	// StatsInterval is how often rooms send `stats` and the hub sends
+	// `trends`, when they changed; zero means 2 s.
+	StatsInterval time.Duration
+	// IdleTrendTTL is how long a custom trend stays once its room has no
+	// member; zero means 10 minutes.
+	IdleTrendTTL time.Duration
+	// MessageRate is how many messages per second a client may send, with
+	// bursts of twice that; zero means 20.
+	MessageRate float64
+	// AllowedOrigins lists the browser origins, besides the server's own,
+	// that may open a WebSocket ("https://example.com"); "*" allows any.
+	AllowedOrigins []string
+}
+
+// Hub owns the rooms and the connections. Create it with NewHub, run its
+// Run loop, serve it at /ws, and Close it on shutdown.
+type Hub struct {
+	cfg    Config
+	log    *slog.Logger
+	epoch  string        // this process's epoch; rooms add a generation
+	gen    atomic.Uint64 // room generations, so a re-created room gets a new epoch
+	render RenderFunc
+
+	mu      sync.RWMutex
+	rooms   map[string]*room
+	order   []*room // configured rooms first, then custom ones as created
+	clients map[*client]struct{}
+	closing bool
+	conns   sync.WaitGroup // connection goroutines
+
+	lastTrends atomic.Pointer[[]byte] // the last `trends` message sent
+}
+
+var _ stream.Publisher = (*Hub)(nil)
+
+// NewHub returns a hub with one room for each trend in cfg.Trends.
+func NewHub(cfg Config) (*Hub, error) {
+	if cfg.Trends == nil {
+		return nil, errors.New("rooms: Config.Trends is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	setDefault(&cfg.History, 100)
+	setDefault(&cfg.MaxRoomsPerConn, 20)
+	setDefault(&cfg.QueueBytes, 256<<10)
+	setDefault(&cfg.StatsInterval, 2*time.Second)
+	setDefault(&cfg.IdleTrendTTL, 10*time.Minute)
+	setDefault(&cfg.MessageRate, 20)
+	if cfg.History < 0 || cfg.MaxRoomsPerConn < 0 || cfg.QueueBytes < 0 {
+		return nil, errors.New("rooms: History, MaxRoomsPerConn and QueueBytes must not be negative")
+	}
+	h := &Hub{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		epoch:   newEpoch(),
+		render:  cfg.Render,
+		rooms:   make(map[string]*room),
+		clients: make(map[*client]struct{}),
+	}
+	now := time.Now()
+	for _, t := range cfg.Trends.List() {
+		h.addRoomLocked(t, false, now)
+	}
+	return h, nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+func newEpoch() string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+func (h *Hub) addRoomLocked(name string, custom bool, now time.Time) *room {
+	epoch := h.epoch + strconv.FormatUint(h.gen.Add(1), 36)
+	r := newRoom(name, epoch, h.cfg.History, custom, now)
+	h.rooms[name] = r
+	h.order = append(h.order, r)
+	return r
+}
+
+// join puts c in the room for name (normalised), creating the room and
+// adding name as a custom trend when needed.
+func (h *Hub) join(c *client, name, epoch string, since *uint64) (*room, error) {
+	for {
+		r, err := h.roomFor(name)
+		if err != nil {
+			return nil, err
+		}
+		if r.join(c, epoch, since) {
+			return r, nil
+		}
+		// The idle sweep dropped the room between the lookup and the join.
+	}
+}
+
+func (h *Hub) roomFor(name string) (*room, error) {
+	h.mu.RLock()
+	r := h.rooms[name]
+	h.mu.RUnlock()
+	if r != nil {
+		return r, nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r := h.rooms[name]; r != nil {
+		return r, nil
+	}
+	if _, err := h.cfg.Trends.Add(name); err != nil {
+		return nil, err
+	}
+	h.log.Info("custom trend added", "trend", name)
+	return h.addRoomLocked(name, true, time.Now()), nil
+}
+
+// Publish routes t to the rooms of the trends it matched. The card is
+// rendered and the tweet encoded once; each room adds only its name and seq.
+func (h *Hub) Publish(t stream.Tweet, matched []string) {
+	html := ""
+	if h.render != nil {
+		var err error
+		if html, err = h.render(t); err != nil {
+			h.log.Error("rendering a tweet card", "id", t.ID, "err", err)
+			html = ""
+		}
+	}
+	var f tweetFrame
+	var err error
+	if f.tweet, err = json.Marshal(t); err != nil {
+		h.log.Error("encoding a tweet", "id", t.ID, "err", err)
+		return
+	}
+	f.matched, _ = json.Marshal(matched)
+	f.html, _ = json.Marshal(html)
+
+	var buf [8]*room
+	rs := buf[:0]
+	h.mu.RLock()
+	for _, name := range matched {
+		if r := h.rooms[name]; r != nil {
+			rs = append(rs, r)
+		}
+	}
+	h.mu.RUnlock()
+	for _, r := range rs {
+		r.publish(&t, &f)
+	}
+}
+
+// Retract withdraws a tweet from every room's history and tells the members
+// that may have it.
+func (h *Hub) Retract(source, id string) {
+	h.mu.RLock()
+	rs := slices.Clone(h.order)
+	h.mu.RUnlock()
+	for _, r := range rs {
+		r.retract(source, id)
+	}
+}
+
+// Summary is one room's line in the trend list.
+type Summary struct {
+	Room      string `json:"room"`
+	Members   int    `json:"members"`
+	PerMinute int    `json:"per_minute"`
+	Custom    bool   `json:"custom"`
+}
+
+// Snapshot is what a page needs to render a room's column.
+type Snapshot struct {
+	Room      string
+	Epoch     string
+	Seq       uint64
+	Members   int
+	PerMinute int
+	// Tweets is the room's history, oldest first.
+	Tweets []stream.Tweet
+}
+
+// Snapshot returns the state of the room for name (normalised), and false
+// when there is no such room yet.
+func (h *Hub) Snapshot(name string) (Snapshot, bool) {
+	h.mu.RLock()
+	r := h.rooms[name]
+	h.mu.RUnlock()
+	if r == nil {
+		return Snapshot{}, false
+	}
+	return r.snapshot(), true
+}
+
+// Summaries returns every room's line of the trend list, configured trends
+// first.
+func (h *Hub) Summaries() []Summary {
+	h.mu.RLock()
+	rs := slices.Clone(h.order)
+	h.mu.RUnlock()
+	out := make([]Summary, len(rs))
+	for i, r := range rs {
+		r.mu.Lock()
+		out[i] = Summary{Room: r.name, Members: len(r.members), PerMinute: max(r.lastStats[1], 0), Custom: r.custom}
+		r.mu.Unlock()
+	}
+	return out
+}
+
+// Run sends `stats` to the members of each room that changed, `trends` to
+// every connection when the list changed, and drops custom trends idle for
+// longer than IdleTrendTTL, every StatsInterval until ctx is done.
+func (h *Hub) Run(ctx context.Context) error {
+	t := time.NewTicker(h.cfg.StatsInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			h.tick(now)
+		}
+	}
+}
+
+func (h *Hub) tick(now time.Time) {
+	h.sweepIdle(now)
+	h.mu.RLock()
+	rs := slices.Clone(h.order)
+	h.mu.RUnlock()
+	summaries := make([]Summary, len(rs))
+	for i, r := range rs {
+		summaries[i] = r.tick(now)
+	}
+	msg := encode(trendsMessage{Type: "trends", Trends: summaries})
+	if last := h.lastTrends.Load(); last != nil && bytes.Equal(msg, *last) {
+		return
+	}
+	h.lastTrends.Store(&msg)
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		c.send(entry{frame: msg})
+	}
+}
+
+// sweepIdle drops the custom rooms that have had no member for IdleTrendTTL.
+func (h *Hub) sweepIdle(now time.Time) {
+	cutoff := now.Add(-h.cfg.IdleTrendTTL)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.order = slices.DeleteFunc(h.order, func(r *room) bool {
+		if !r.custom {
+			return false
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if len(r.members) > 0 || !r.emptyAt.Before(cutoff) {
+			return false
+		}
+		r.deleted = true
+		delete(h.rooms, r.name)
+		h.cfg.Trends.Remove(r.name)
+		h.log.Info("idle custom trend dropped", "trend", r.name)
+		return true
+	})
+}
+
+// Close closes every connection with 1001 (going away), refuses new ones,
+// and waits for the connections' goroutines to end, or for ctx.
+func (h *Hub) Close(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	for c := range h.clients {
+		c.stop(1001, "server shutting down")
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		h.conns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("rooms: waiting for connections to close: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,445 @@
+package rooms
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func TestJoinReceiveLeave(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+
+	j, backlog := c.join("GoLang ")
+	if j.Room != "golang" || j.Seq != 0 || j.Members != 1 || j.Epoch == "" || j.Recovered != nil {
+		t.Fatalf("joined = %+v, want room golang, seq 0, 1 member, an epoch, no recovered", j)
+	}
+	if len(backlog) != 0 {
+		t.Fatalf("backlog %v from an empty room", backlog)
+	}
+
+	id := s.publish("golang")
+	s.publish("rust") // not joined: must not arrive
+	m := c.expect("tweet", "golang")
+	if m.Seq != 1 || m.Tweet == nil || m.Tweet.ID != id || m.HTML != "<article>"+id+"</article>" || len(m.Matched) != 1 {
+		t.Fatalf("tweet = %+v", m)
+	}
+
+	c.send(`{"type":"leave","room":"golang"}`)
+	c.expect("left", "golang")
+	s.publish("golang")
+	c.expectNothing()
+}
+
+func TestTweetMatchingSeveralTrendsGoesToEachRoom(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	c.join("golang")
+	c.join("rust")
+	s.publish("golang", "rust")
+	got := map[string]msg{}
+	for range 2 {
+		m := c.next()
+		got[m.Room] = m
+	}
+	for _, room := range []string{"golang", "rust"} {
+		m := got[room]
+		if m.Type != "tweet" || m.Seq != 1 || strings.Join(m.Matched, ",") != "golang,rust" {
+			t.Errorf("room %s got %+v, want its seq 1 with matched [golang rust]", room, m)
+		}
+	}
+}
+
+func TestJoinSendsBacklogOldestFirst(t *testing.T) {
+	s := newTestServer(t, Config{History: 3})
+	for range 5 {
+		s.publish("golang")
+	}
+	c := s.dial(t)
+	j, backlog := c.join("golang")
+	if j.Seq != 5 {
+		t.Fatalf("joined seq = %d, want 5", j.Seq)
+	}
+	if want := []uint64{3, 4, 5}; !equal(backlog, want) {
+		t.Fatalf("backlog = %v, want %v (the last 3, oldest first)", backlog, want)
+	}
+}
+
+func TestJoinAndLeaveAreIdempotent(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	c.join("golang")
+	j, _ := c.join("golang")
+	if j.Members != 1 {
+		t.Fatalf("second join: members = %d, want still 1", j.Members)
+	}
+	s.publish("golang")
+	c.expect("tweet", "golang")
+	c.expectNothing() // once, not twice
+
+	c.send(`{"type":"leave","room":"golang"}`)
+	c.expect("left", "golang")
+	c.send(`{"type":"leave","room":"golang"}`)
+	if m := c.expect("error", "golang"); m.Code != CodeNotJoined {
+		t.Fatalf("second leave: code %q, want not_joined", m.Code)
+	}
+}
+
+func TestRecovery(t *testing.T) {
+	s := newTestServer(t, Config{History: 5})
+	c := s.dial(t)
+	j, _ := c.join("golang")
+	epoch := j.Epoch
+	for range 8 {
+		s.publish("golang")
+	}
+	tests := []struct {
+		name      string
+		epoch     string
+		since     uint64
+		recovered bool
+		backlog   []uint64
+	}{
+		{"since within history replays exactly what followed", epoch, 5, true, []uint64{6, 7, 8}},
+		{"since at the latest seq replays nothing", epoch, 8, true, nil},
+		{"since just before the oldest kept replays all of history", epoch, 3, true, []uint64{4, 5, 6, 7, 8}},
+		{"since older than history cannot recover", epoch, 2, false, []uint64{4, 5, 6, 7, 8}},
+		{"another epoch cannot recover", "old-epoch", 5, false, []uint64{4, 5, 6, 7, 8}},
+		{"since ahead of the room cannot recover", epoch, 99, false, []uint64{4, 5, 6, 7, 8}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := s.dial(t)
+			c.send(map[string]any{"type": "join", "room": "golang", "epoch": tt.epoch, "since": tt.since})
+			j, backlog := c.expectJoined()
+			if j.Recovered == nil || *j.Recovered != tt.recovered {
+				t.Errorf("recovered = %v, want %v", j.Recovered, tt.recovered)
+			}
+			if !equal(backlog, tt.backlog) {
+				t.Errorf("backlog = %v, want %v", backlog, tt.backlog)
+			}
+		})
+	}
+}
+
+func TestPauseAndResume(t *testing.T) {
+	t.Run("replay sends what was held back, and skipped for what history lost", func(t *testing.T) {
+		s := newTestServer(t, Config{History: 3})
+		c := s.dial(t)
+		c.join("golang")
+		s.publish("golang")
+		c.expect("tweet", "golang")
+		c.send(`{"type":"pause","room":"golang"}`)
+		time.Sleep(50 * time.Millisecond) // let the pause land before publishing
+		for range 5 {
+			s.publish("golang") // seqs 2..6; history keeps 4..6
+		}
+		c.expectNothing()
+		c.send(`{"type":"resume","room":"golang"}`)
+		sk := c.expect("skipped", "golang")
+		if sk.FromSeq != 2 || sk.ToSeq != 3 || sk.Count != 2 {
+			t.Fatalf("skipped = %+v, want 2-3 (2)", sk)
+		}
+		for want := uint64(4); want <= 6; want++ {
+			if m := c.expect("tweet", "golang"); m.Seq != want {
+				t.Fatalf("replayed seq %d, want %d", m.Seq, want)
+			}
+		}
+		s.publish("golang")
+		if m := c.expect("tweet", "golang"); m.Seq != 7 {
+			t.Fatalf("live seq %d after resume, want 7", m.Seq)
+		}
+	})
+	t.Run("live skips what was held back", func(t *testing.T) {
+		s := newTestServer(t, Config{})
+		c := s.dial(t)
+		c.join("golang")
+		c.send(`{"type":"pause","room":"golang"}`)
+		time.Sleep(50 * time.Millisecond)
+		s.publish("golang")
+		s.publish("golang")
+		c.send(`{"type":"resume","room":"golang","mode":"live"}`)
+		sk := c.expect("skipped", "golang")
+		if sk.FromSeq != 1 || sk.ToSeq != 2 || sk.Count != 2 {
+			t.Fatalf("skipped = %+v, want 1-2 (2)", sk)
+		}
+		s.publish("golang")
+		if m := c.expect("tweet", "golang"); m.Seq != 3 {
+			t.Fatalf("seq %d, want 3", m.Seq)
+		}
+	})
+}
+
+func TestRetractRemovesFromHistoryAndTellsMembers(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	c.join("golang")
+	keep := s.publish("golang")
+	gone := s.publish("golang")
+	c.expect("tweet", "golang")
+	c.expect("tweet", "golang")
+	s.hub.Retract("test", gone)
+	if m := c.expect("retract", "golang"); m.ID != gone || m.Seq != 2 {
+		t.Fatalf("retract = %+v, want id %s seq 2", m, gone)
+	}
+	snap, _ := s.hub.Snapshot("golang")
+	if len(snap.Tweets) != 1 || snap.Tweets[0].ID != keep {
+		t.Fatalf("history after retract = %v, want only %s", snap.Tweets, keep)
+	}
+	_, backlog := s.dial(t).join("golang")
+	if !equal(backlog, []uint64{1}) {
+		t.Fatalf("backlog after retract = %v, want [1]", backlog)
+	}
+}
+
+func TestBadInputGetsAnErrorAndTheConnectionKeepsWorking(t *testing.T) {
+	s := newTestServer(t, Config{MaxRoomsPerConn: 2})
+	tests := []struct {
+		name string
+		send string
+		code string
+		room string
+	}{
+		{"not JSON", `hello`, CodeBadRequest, ""},
+		{"JSON but not an object", `[1,2]`, CodeBadRequest, ""},
+		{"no type", `{"room":"golang"}`, CodeBadRequest, ""},
+		{"unknown type", `{"type":"subscribe","room":"golang"}`, CodeBadRequest, ""},
+		{"missing room", `{"type":"join"}`, CodeBadRoom, ""},
+		{"empty room", `{"type":"join","room":"  "}`, CodeBadRoom, "  "},
+		{"room over 60 characters", `{"type":"join","room":"` + strings.Repeat("a", 61) + `"}`, CodeBadRoom, strings.Repeat("a", 61)},
+		{"room with a control character", `{"type":"join","room":"go\u0007lang"}`, CodeBadRoom, "go\alang"},
+		{"room that is not a string", `{"type":"join","room":42}`, CodeBadRequest, ""},
+		{"leave a room not joined", `{"type":"leave","room":"rust"}`, CodeNotJoined, "rust"},
+		{"pause a room not joined", `{"type":"pause","room":"rust"}`, CodeNotJoined, "rust"},
+		{"resume with an unknown mode", `{"type":"resume","room":"golang","mode":"fast"}`, CodeBadRequest, "golang"},
+	}
+	c := s.dial(t)
+	c.join("golang")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.send(tt.send)
+			m := c.next()
+			if m.Type != "error" || m.Code != tt.code || m.Room != tt.room || m.Message == "" {
+				t.Fatalf("got %+v, want error %s for room %q with a message", m, tt.code, tt.room)
+			}
+		})
+	}
+	t.Run("the connection still works after them", func(t *testing.T) {
+		s.publish("golang")
+		c.expect("tweet", "golang")
+	})
+	t.Run("more rooms than allowed", func(t *testing.T) {
+		c.join("rust")
+		c.send(`{"type":"join","room":"zig"}`)
+		if m := c.expect("error", "zig"); m.Code != CodeTooManyRooms {
+			t.Fatalf("code %q, want too_many_rooms", m.Code)
+		}
+	})
+}
+
+func TestCustomTrends(t *testing.T) {
+	s := newTestServer(t, Config{IdleTrendTTL: time.Minute}, "golang")
+	c := s.dial(t)
+	j, _ := c.join("Zig")
+	if j.Room != "zig" {
+		t.Fatalf("joined %q, want zig", j.Room)
+	}
+	if got := s.trends.List(); strings.Join(got, ",") != "golang,zig" {
+		t.Fatalf("trends = %v, want the custom trend added", got)
+	}
+	s.publish("zig")
+	c.expect("tweet", "zig")
+
+	t.Run("past -max-trends a join is refused", func(t *testing.T) {
+		var others []*testClient
+		for i := range 8 {
+			c2 := s.dial(t)
+			c2.join(string(rune('a' + i)))
+			others = append(others, c2)
+		}
+		c.send(`{"type":"join","room":"one too many"}`)
+		if m := c.expect("error", "one too many"); m.Code != CodeTooManyTrends {
+			t.Fatalf("code %q, want too_many_trends", m.Code)
+		}
+		for _, c2 := range others {
+			c2.conn.Close()
+		}
+	})
+	t.Run("an idle custom trend is dropped; a watched one stays", func(t *testing.T) {
+		eventually(t, "the idle rooms are dropped", func() bool {
+			s.hub.sweepIdle(time.Now().Add(2 * time.Minute))
+			return strings.Join(s.trends.List(), ",") == "golang,zig"
+		})
+	})
+	t.Run("a configured trend is never dropped", func(t *testing.T) {
+		c.send(`{"type":"leave","room":"zig"}`)
+		c.expect("left", "zig")
+		s.hub.sweepIdle(time.Now().Add(2 * time.Minute))
+		if got := strings.Join(s.trends.List(), ","); got != "golang" {
+			t.Fatalf("trends = %s, want golang", got)
+		}
+		j, _ := c.join("zig") // joining again re-creates it, with a new epoch
+		if j.Epoch == "" || j.Seq != 0 {
+			t.Fatalf("rejoined %+v, want a fresh room", j)
+		}
+	})
+}
+
+func TestStatsAndTrendsMessages(t *testing.T) {
+	s := newTestServer(t, Config{StatsInterval: time.Hour})
+	c := s.dial(t)
+	c.skipNoise = false
+	c.join("golang")
+	s.publish("golang")
+	c.expect("tweet", "golang")
+	s.hub.tick(time.Now())
+	st := c.expect("stats", "golang")
+	if st.Members != 1 || st.PerMinute == nil || *st.PerMinute != 1 {
+		t.Fatalf("stats = %+v, want 1 member and 1 per minute", st)
+	}
+	tr := c.next()
+	if tr.Type != "trends" || !strings.Contains(string(tr.Trends), `{"room":"golang","members":1,"per_minute":1,"custom":false}`) {
+		t.Fatalf("got %v %s, want trends listing golang", tr, tr.Trends)
+	}
+	s.hub.tick(time.Now())
+	c.expectNothing() // nothing changed, nothing sent
+}
+
+func TestOrigin(t *testing.T) {
+	s := newTestServer(t, Config{AllowedOrigins: []string{"https://allowed.example"}})
+	tests := []struct {
+		origin string
+		want   int
+	}{
+		{"", http.StatusSwitchingProtocols},
+		{s.srv.URL, http.StatusSwitchingProtocols},
+		{"https://allowed.example", http.StatusSwitchingProtocols},
+		{"https://evil.example", http.StatusForbidden},
+		{"null", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run("origin "+tt.origin, func(t *testing.T) {
+			h := http.Header{}
+			if tt.origin != "" {
+				h.Set("Origin", tt.origin)
+			}
+			conn, resp, err := websocket.DefaultDialer.Dial(s.wsURL, h)
+			if conn != nil {
+				conn.Close()
+			}
+			if resp == nil {
+				t.Fatalf("no response: %v", err)
+			}
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
+func TestOverLongFrameClosesWith1009(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	c.send(`{"type":"join","room":"` + strings.Repeat("a", maxMessageSize) + `"}`)
+	err := c.closeError()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
+		t.Fatalf("connection ended with %v, want close 1009", err)
+	}
+}
+
+func TestCloseSendsGoingAway(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	c.join("golang")
+	if err := s.hub.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	err := c.closeError()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("connection ended with %v, want close 1001", err)
+	}
+}
+
+// TestSlowClient checks the overflow policy end to end: a client that does
+// not read gets `skipped` for what it missed, and every seq it sees is either
+// delivered once, in order, or inside a skipped range, while a fast client in
+// the same room gets everything in order.
+func TestSlowClient(t *testing.T) {
+	s := newTestServer(t, Config{QueueBytes: 32 << 10, History: 10})
+	slow := s.dial(t)
+	slow.join("golang")
+	fast := s.dial(t)
+	fast.join("golang")
+
+	// The slow client stops reading until the publishing is over, so that
+	// its socket buffers fill and its queue overflows. The publisher waits
+	// for the fast client, so that it alone never falls behind.
+	slow.gate.Lock()
+	const n = 20_000
+	var received atomic.Uint64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for want := uint64(1); want <= n; want++ {
+			m := fast.next()
+			if m.Type != "tweet" || m.Seq != want {
+				t.Errorf("fast client got %v, want tweet seq %d", m, want)
+				return
+			}
+			received.Store(want)
+		}
+	})
+	big := strings.Repeat("x", 2000)
+	for i := range uint64(n) {
+		s.hub.Publish(streamTweet(big), []string{"golang"})
+		for j := 0; i >= received.Load()+8 && j < 5000; j++ {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	wg.Wait()
+	slow.gate.Unlock()
+
+	next, delivered, skipped := uint64(1), 0, uint64(0)
+	for next <= n {
+		m := slow.next()
+		switch m.Type {
+		case "tweet":
+			if m.Seq != next {
+				t.Fatalf("slow client: tweet seq %d, want %d", m.Seq, next)
+			}
+			delivered++
+			next++
+		case "skipped":
+			if m.FromSeq != next || m.ToSeq < m.FromSeq || m.Count != m.ToSeq-m.FromSeq+1 {
+				t.Fatalf("slow client: skipped %+v, want a range from %d", m, next)
+			}
+			skipped += m.Count
+			next = m.ToSeq + 1
+		default:
+			t.Fatalf("slow client: unexpected %v", m)
+		}
+	}
+	if skipped == 0 {
+		t.Fatalf("slow client: nothing skipped out of %d; the test did not overflow its queue", n)
+	}
+	t.Logf("slow client: %d delivered, %d skipped", delivered, skipped)
+}
+
+func equal(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,116 @@
+package rooms
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// Error codes sent in `error` messages. They are part of the live protocol:
+// stable identifiers a client can switch on.
+const (
+	CodeBadRequest    = "bad_request"
+	CodeBadRoom       = "bad_room"
+	CodeTooManyRooms  = "too_many_rooms"
+	CodeTooManyTrends = "too_many_trends"
+	CodeRateLimited   = "rate_limited"
+	CodeNotJoined     = "not_joined"
+)
+
+// clientMessage is any message a client sends; which fields count depends on
+// Type.
+type clientMessage struct {
+	Type  string  `json:"type"`
+	Room  *string `json:"room"`
+	Epoch string  `json:"epoch"`
+	Since *uint64 `json:"since"`
+	Mode  string  `json:"mode"`
+}
+
+type joinedMessage struct {
+	Type      string `json:"type"`
+	Room      string `json:"room"`
+	Epoch     string `json:"epoch"`
+	Seq       uint64 `json:"seq"`
+	Recovered *bool  `json:"recovered,omitempty"`
+	Members   int    `json:"members"`
+}
+
+type leftMessage struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+}
+
+type retractMessage struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Seq  uint64 `json:"seq"`
+	ID   string `json:"id"`
+}
+
+type statsMessage struct {
+	Type      string `json:"type"`
+	Room      string `json:"room"`
+	Members   int    `json:"members"`
+	PerMinute int    `json:"per_minute"`
+}
+
+type skippedMessage struct {
+	Type    string `json:"type"`
+	Room    string `json:"room"`
+	FromSeq uint64 `json:"from_seq"`
+	ToSeq   uint64 `json:"to_seq"`
+	Count   uint64 `json:"count"`
+}
+
+type errorMessage struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Room    string `json:"room,omitempty"`
+}
+
+// trendsMessage extends the protocol: it tells every connection the trend
+// list with live counts, so the page's list stays current.
+type trendsMessage struct {
+	Type   string    `json:"type"`
+	Trends []Summary `json:"trends"`
+}
+
+// encode marshals a server message. The messages above hold only strings
+// and numbers, so marshalling cannot fail.
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("rooms: encoding a server message: " + err.Error())
+	}
+	return b
+}
+
+// tweetFrame is the part of a tweet message that is the same in every room
+// the tweet goes to, encoded once per tweet.
+type tweetFrame struct {
+	matched []byte // JSON array
+	tweet   []byte // JSON object
+	html    []byte // JSON string
+}
+
+// appendTweet appends the tweet message for one room: the only per-room
+// parts are the room name and the seq.
+func (f *tweetFrame) appendTo(dst, roomJSON []byte, seq uint64) []byte {
+	dst = append(dst, `{"type":"tweet","room":`...)
+	dst = append(dst, roomJSON...)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, `,"matched":`...)
+	dst = append(dst, f.matched...)
+	dst = append(dst, `,"tweet":`...)
+	dst = append(dst, f.tweet...)
+	dst = append(dst, `,"html":`...)
+	dst = append(dst, f.html...)
+	return append(dst, '}')
+}
+
+func (f *tweetFrame) size(roomJSON []byte) int {
+	return len(`{"type":"tweet","room":,"seq":,"matched":,"tweet":,"html":}`) + 20 +
+		len(roomJSON) + len(f.matched) + len(f.tweet) + len(f.html)
+}

@@ -1,0 +1,103 @@
+package rooms
+
+// entryOverhead is what one queued entry costs beyond its frame, counted
+// against the byte limit so that many tiny messages cannot grow a queue
+// without bound either.
+const entryOverhead = 48
+
+// entry is one queued message. Tweet frames are shared by every member of a
+// room and never modified.
+type entry struct {
+	frame []byte // encoded message; nil for a skip
+	room  *room  // the room of a tweet, a skip, or a room-scoped control message
+	seq   uint64 // a tweet's seq; zero for other messages
+
+	// A skip stands in, at the place of the oldest one, for tweets dropped
+	// from this queue: they become one `skipped` message.
+	skip     bool
+	from, to uint64
+	count    uint64
+}
+
+func (e *entry) isTweet() bool { return e.seq != 0 && !e.skip }
+
+// queue is a connection's bounded outbound queue. It never blocks: when the
+// tweets in it pass limit bytes, the oldest tweets make way and are reported
+// to the client as skipped, in the place they held, so every room's messages
+// stay in order. Control messages are never dropped; a client that lets them
+// pile up past hardLimit is one that does not read at all, and is closed.
+// The owner guards it with a mutex.
+type queue struct {
+	entries []entry
+	head    int // entries before head are consumed
+	bytes   int
+	limit   int
+	// hardLimit bounds the queue whatever it holds.
+	hardLimit int
+}
+
+func newQueue(limit int) queue {
+	return queue{limit: limit, hardLimit: 2 * limit}
+}
+
+// push appends e, then drops the oldest tweets while over the limit. It
+// reports false when the queue is past its hard limit even so.
+func (q *queue) push(e entry) bool {
+	if q.head > 0 && q.head >= len(q.entries)/2 {
+		n := copy(q.entries, q.entries[q.head:])
+		clear(q.entries[n:])
+		q.entries, q.head = q.entries[:n], 0
+	}
+	q.entries = append(q.entries, e)
+	q.bytes += len(e.frame) + entryOverhead
+	for q.bytes > q.limit && q.dropOldestTweet() {
+	}
+	return q.bytes <= q.hardLimit
+}
+
+// dropOldestTweet turns the oldest queued tweet into a skip, or folds it
+// into the skip just before it for the same room. It reports false when no
+// tweet is left to drop.
+func (q *queue) dropOldestTweet() bool {
+	i := q.head
+	for i < len(q.entries) && !q.entries[i].isTweet() {
+		i++
+	}
+	if i == len(q.entries) {
+		return false
+	}
+	e := &q.entries[i]
+	q.bytes -= len(e.frame)
+	// Everything between head and i is a control message or a skip, and
+	// there are few of them: look back for this room's skip, unless a
+	// control message of the room (a leave, a join) stands between.
+	for j := i - 1; j >= q.head; j-- {
+		prev := &q.entries[j]
+		if prev.room != e.room {
+			continue
+		}
+		if prev.skip && prev.to+1 == e.seq {
+			prev.to = e.seq
+			prev.count++
+			// Close the gap at i by moving the short prefix up by one.
+			q.bytes -= entryOverhead
+			copy(q.entries[q.head+1:i+1], q.entries[q.head:i])
+			q.entries[q.head] = entry{}
+			q.head++
+			return true
+		}
+		break
+	}
+	*e = entry{room: e.room, skip: true, from: e.seq, to: e.seq, count: 1}
+	return true
+}
+
+// take moves every queued entry into dst and empties the queue.
+func (q *queue) take(dst []entry) []entry {
+	dst = append(dst, q.entries[q.head:]...)
+	clear(q.entries)
+	q.entries, q.head, q.bytes = q.entries[:0], 0, 0
+	return dst
+}
+
+func (q *queue) len() int { return len(q.entries) - q.head }

@@ -1,0 +1,284 @@
+package views
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// sampleTweet is an ordinary tweet, the same in every test that uses it.
+func sampleTweet() stream.Tweet {
+	return stream.Tweet{
+		ID:     "1790000000000000001",
+		Source: "mock",
+		Author: stream.Author{
+			Handle:    "ada",
+			Name:      "Ada Lovelace",
+			AvatarURL: "https://img.example/ada.png",
+		},
+		Text:       "Reading https://go.dev/blog/go1.26 about #golang & friends",
+		URL:        "https://x.example/ada/status/1790000000000000001",
+		Lang:       "en",
+		CreatedAt:  time.Date(2026, 2, 11, 9, 30, 5, 0, time.UTC),
+		IngestedAt: time.Date(2026, 2, 11, 9, 30, 6, 0, time.UTC),
+	}
+}
+
+func TestCard(t *testing.T) {
+	tw := sampleTweet()
+	doc := renderDoc(t, Card(tw))
+
+	card := byTestID(doc, "card")
+	if card.Length() != 1 || !card.Is("li.card") {
+		t.Fatalf("want one li.card, got %d", card.Length())
+	}
+	checks := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"the card carries the tweet id", card.AttrOr("data-id", ""), tw.ID},
+		{"the card carries the source", card.AttrOr("data-source", ""), tw.Source},
+		{"the name is shown", byTestID(card, "card-name").Text(), "Ada Lovelace"},
+		{"the handle is shown with an @", byTestID(card, "card-handle").Text(), "@ada"},
+		{"the text is shown whole", byTestID(card, "card-text").Text(), tw.Text},
+		{"the text carries its language", byTestID(card, "card-text").AttrOr("lang", ""), "en"},
+		{"the URL in the text is a link", byTestID(card, "card-text").Find("a.link").AttrOr("href", ""), "https://go.dev/blog/go1.26"},
+		{"the hashtag gets a span", byTestID(card, "card-text").Find("span.hashtag").Text(), "#golang"},
+		{"the avatar is a picture", byTestID(card, "card-avatar").AttrOr("src", ""), tw.Author.AvatarURL},
+		{"the open link goes to the original", byTestID(card, "card-open").AttrOr("href", ""), tw.URL},
+		{"the open link opens a new tab", byTestID(card, "card-open").AttrOr("target", ""), "_blank"},
+		{"the open link leaks nothing", byTestID(card, "card-open").AttrOr("rel", ""), "noopener noreferrer nofollow"},
+		{"the open link is called open", byTestID(card, "card-open").Text(), "open"},
+		{"the time is machine readable", byTestID(card, "card-time").AttrOr("datetime", ""), "2026-02-11T09:30:05Z"},
+		{"the time is short for people", byTestID(card, "card-time").Text(), "Feb 11, 09:30 UTC"},
+		{"the card is an article", card.Children().First().Nodes[0].Data, "article"},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if c.got != c.want {
+				t.Errorf("got %q, want %q", c.got, c.want)
+			}
+		})
+	}
+}
+
+func TestCardFallbacks(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(*stream.Tweet)
+		check func(t *testing.T, doc *goquery.Document)
+	}{
+		{
+			name: "a missing name shows the handle",
+			edit: func(tw *stream.Tweet) { tw.Author.Name = "  " },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantText(t, byTestID(doc, "card-name").Text(), "ada")
+				wantText(t, byTestID(doc, "card-handle").Text(), "@ada")
+			},
+		},
+		{
+			name: "a missing avatar shows initials instead of a picture",
+			edit: func(tw *stream.Tweet) { tw.Author.AvatarURL = "" },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantCount(t, doc.Find("img"), 0)
+				wantText(t, doc.Find("span.avatar.initials").Text(), "AL")
+			},
+		},
+		{
+			name: "a relative avatar URL shows initials",
+			edit: func(tw *stream.Tweet) { tw.Author.AvatarURL = "/ada.png" },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantCount(t, doc.Find("img"), 0)
+				wantText(t, doc.Find("span.avatar.initials").Text(), "AL")
+			},
+		},
+		{
+			name: "no language leaves out the lang attribute",
+			edit: func(tw *stream.Tweet) { tw.Lang = "" },
+			check: func(t *testing.T, doc *goquery.Document) {
+				if _, ok := byTestID(doc, "card-text").Attr("lang"); ok {
+					t.Error("card-text has a lang attribute")
+				}
+			},
+		},
+		{
+			name: "a malformed language leaves out the lang attribute",
+			edit: func(tw *stream.Tweet) { tw.Lang = "en us" },
+			check: func(t *testing.T, doc *goquery.Document) {
+				if _, ok := byTestID(doc, "card-text").Attr("lang"); ok {
+					t.Error("card-text has a lang attribute")
+				}
+			},
+		},
+		{
+			name: "no URL leaves out the open link",
+			edit: func(tw *stream.Tweet) { tw.URL = "" },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantCount(t, byTestID(doc, "card-open"), 0)
+			},
+		},
+		{
+			name: "a missing creation time shows the ingestion time",
+			edit: func(tw *stream.Tweet) { tw.CreatedAt = time.Time{} },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantText(t, byTestID(doc, "card-time").AttrOr("datetime", ""), "2026-02-11T09:30:06Z")
+			},
+		},
+		{
+			name: "no time at all leaves out the time",
+			edit: func(tw *stream.Tweet) { tw.CreatedAt, tw.IngestedAt = time.Time{}, time.Time{} },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantCount(t, doc.Find("time"), 0)
+			},
+		},
+		{
+			name: "a time in another zone is shown in UTC",
+			edit: func(tw *stream.Tweet) {
+				tw.CreatedAt = time.Date(2026, 2, 11, 10, 30, 5, 0, time.FixedZone("CET", 3600))
+			},
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantText(t, byTestID(doc, "card-time").AttrOr("datetime", ""), "2026-02-11T09:30:05Z")
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tw := sampleTweet()
+			tt.edit(&tw)
+			tt.check(t, renderDoc(t, Card(tw)))
+		})
+	}
+}
+
+func TestDisplayName(t *testing.T) {
+	tests := []struct {
+		name   string
+		author stream.Author
+		want   string
+	}{
+		{"the name when there is one", stream.Author{Name: "Ada Lovelace", Handle: "ada"}, "Ada Lovelace"},
+		{"the name without surrounding space", stream.Author{Name: "  Ada  ", Handle: "ada"}, "Ada"},
+		{"the handle when the name is empty", stream.Author{Handle: "ada"}, "ada"},
+		{"the handle when the name is blank", stream.Author{Name: " \t", Handle: "ada"}, "ada"},
+		{"a placeholder when both are empty", stream.Author{}, unknownAuthor},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := displayName(tt.author); got != tt.want {
+				t.Errorf("displayName(%+v) = %q, want %q", tt.author, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInitials(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"first and last word", "Ada Lovelace", "AL"},
+		{"first and last of three words", "Grace Brewster Hopper", "GH"},
+		{"one word gives one letter", "gopher", "G"},
+		{"letters are upper-cased", "rob pike", "RP"},
+		{"punctuation is skipped", "@ada (lovelace)", "AL"},
+		{"digits count", "404 club", "4C"},
+		{"other scripts count", "émile zola", "ÉZ"},
+		{"nothing to show gives a question mark", "!!! ???", "?"},
+		{"empty gives a question mark", "", "?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := initials(tt.in); got != tt.want {
+				t.Errorf("initials(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLangTag(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"a language", "en", "en"},
+		{"a language and region", "pt-BR", "pt-BR"},
+		{"a script subtag", "zh-Hant-TW", "zh-Hant-TW"},
+		{"a numeric region", "es-419", "es-419"},
+		{"empty stays empty", "", ""},
+		{"a space is refused", "en US", ""},
+		{"markup is refused", `"><script>`, ""},
+		{"a digit first is refused", "1en", ""},
+		{"an empty subtag is refused", "en--us", ""},
+		{"a subtag over 8 letters is refused", "en-abcdefghi", ""},
+		{"non-ASCII is refused", "fr-ç", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := langTag(tt.in); got != tt.want {
+				t.Errorf("langTag(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCardHTMLMatchesCard(t *testing.T) {
+	tests := []struct {
+		name  string
+		tweet stream.Tweet
+	}{
+		{"for an ordinary tweet", sampleTweet()},
+		{"for an empty tweet", stream.Tweet{}},
+		{"for a tweet full of payloads", xssTweet()},
+	}
+	for _, tt := range tests {
+		tw := tt.tweet
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := CardHTML(tw)
+			if err != nil {
+				t.Fatalf("CardHTML: %v", err)
+			}
+			var want bytes.Buffer
+			if err := Card(tw).Render(context.Background(), &want); err != nil {
+				t.Fatalf("Card: %v", err)
+			}
+			if got != want.String() {
+				t.Errorf("CardHTML differs from Card\n got %s\nwant %s", got, want.String())
+			}
+		})
+	}
+}
+
+// TestCardSnapshot pins the whole markup of one card, which the script and
+// the stylesheet rely on. Run with -update to accept a deliberate change.
+func TestCardSnapshot(t *testing.T) {
+	got, err := CardHTML(sampleTweet())
+	if err != nil {
+		t.Fatalf("CardHTML: %v", err)
+	}
+	golden := filepath.Join("testdata", "card.golden.html")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("card markup changed (run go test ./views -run TestCardSnapshot -update if that is intended)\n got %s\nwant %s", got, want)
+	}
+}

@@ -1,0 +1,61 @@
+// Package views renders the page of Tweet Streamer with templ: the full
+// document, the trend list, one column per followed room and the card of one
+// tweet. The same Card renders the backlog on the page and the html field of
+// live tweet messages, so a card looks the same whichever way it arrived.
+//
+// Components are pure functions of the models below; everything that turns
+// an untrusted Tweet into display data (checked links, initials, times, text
+// segments) is plain Go in this package, tested on its own.
+package views
+
+import "github.com/tweetstreamer/tweetstreamer/stream"
+
+// TrendItem is one entry of the trend list.
+type TrendItem struct {
+	// Name is the normalised trend name, which is also its room name.
+	Name string
+	// Members is how many connections follow the trend's room.
+	Members int
+	// PerMinute is how many tweets were routed to the room in the last minute.
+	PerMinute int
+	// Custom marks a trend that a user asked to follow, rather than one from
+	// the configured list; the script drops it once the server stops listing it.
+	Custom bool
+}
+
+// ColumnModel is one open column.
+type ColumnModel struct {
+	// Room is the normalised trend name.
+	Room string
+	// Epoch is the room's epoch; "" when the room does not exist yet, and then
+	// the script joins without since.
+	Epoch string
+	// Seq is the room's last seq, embedded so the script's first join sends
+	// since=Seq and misses nothing published after the render.
+	Seq uint64
+	// Members is how many connections are in the room.
+	Members int
+	// PerMinute is how many tweets were routed to the room in the last minute.
+	PerMinute int
+	// Tweets is the backlog, oldest first as history stores it; the column
+	// shows it newest first.
+	Tweets []stream.Tweet
+}
+
+// PageModel is everything the page shows.
+type PageModel struct {
+	// Title names the app, e.g. "Tweet Streamer".
+	Title string
+	// Source names where tweets come from, e.g. "mock"; "" hides it.
+	Source string
+	// Trends is the trend list, in the order shown.
+	Trends []TrendItem
+	// Columns are the columns opened by the URL (?open=a,b), in that order.
+	Columns []ColumnModel
+	// MaxColumns is the per-connection room limit; the script refuses to open
+	// more columns than this, with a notice. Zero or less means no limit.
+	MaxColumns int
+	// Notice is shown in the page notice, e.g. why a name in ?open was
+	// refused; "" shows none.
+	Notice string
+}

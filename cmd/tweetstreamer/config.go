@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
+)
+
+// defaultTrends is what the page lists when -trends is not given: enough
+// for a lively demo, each well represented in the mock and sample streams.
+var defaultTrends = []string{"golang", "rust", "ai", "climate", "football", "music", "space", "#webdev"}
+
+// config is everything the flags and the environment set.
+type config struct {
+	addr           string
+	source         string
+	trends         []string
+	mockRate       float64
+	mockSeed       int64
+	replayFile     string
+	replaySpeed    float64
+	replayLoop     bool
+	history        int
+	maxRooms       int
+	maxTrends      int
+	allowedOrigins []string
+	idleTrendTTL   time.Duration
+	logLevel       string
+}
+
+// usageError is a bad flag or flag value: the command exits with 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// envName is the environment variable that sets a flag: -mock-rate is
+// TS_MOCK_RATE.
+func envName(flagName string) string {
+	return "TS_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// listFlag is a comma-separated list.
+type listFlag struct{ items *[]string }
+
+func (l listFlag) String() string {
+	if l.items == nil {
+		return ""
+	}
+	return strings.Join(*l.items, ",")
+}
+
+func (l listFlag) Set(s string) error {
+	*l.items = nil
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*l.items = append(*l.items, item)
+		}
+	}
+	return nil
+}
+
+// parseConfig reads the environment, then the command line, which wins. It
+// returns flag.ErrHelp after writing the usage to stdout for -h.
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+	cfg := config{trends: append([]string(nil), defaultTrends...)}
+	fs := flag.NewFlagSet("tweetstreamer", flag.ContinueOnError)
+	var usage bytes.Buffer
+	fs.SetOutput(&usage)
+	fs.StringVar(&cfg.addr, "addr", ":8080", "address to serve on (host:port)")
+	fs.StringVar(&cfg.source, "source", "mock", "where tweets come from: mock or replay")
+	fs.Var(listFlag{&cfg.trends}, "trends", "comma-separated trends to follow (default "+strings.Join(defaultTrends, ",")+")")
+	fs.Float64Var(&cfg.mockRate, "mock-rate", 10, "mock source: tweets per second over all trends")
+	fs.Int64Var(&cfg.mockSeed, "mock-seed", 1, "mock source: seed; the same seed gives the same tweets")
+	fs.StringVar(&cfg.replayFile, "replay-file", "", "replay source: JSON Lines file of tweets to play")
+	fs.Float64Var(&cfg.replaySpeed, "replay-speed", 1, "replay source: 1 plays at the original timing, 2 twice as fast, 0 as fast as it can")
+	fs.BoolVar(&cfg.replayLoop, "replay-loop", false, "replay source: start again at the end of the file")
+	fs.IntVar(&cfg.history, "history", 100, "tweets each room keeps for the backlog and for recovery")
+	fs.IntVar(&cfg.maxRooms, "max-rooms", 20, "rooms one connection may be in at once")
+	fs.IntVar(&cfg.maxTrends, "max-trends", 100, "trends in all, configured and custom; a join past it is refused")
+	fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", 10*time.Minute, "how long a custom trend stays once no one watches it")
+	fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: tweetstreamer [flags]\n\nEvery flag can also be set in the environment: -mock-rate is %s.\n\n", envName("mock-rate"))
+		fs.PrintDefaults()
+	}
+
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = usageError{fmt.Errorf("invalid value %q in %s: %v", v, envName(f.Name), err)}
+			}
+		}
+	})
+	if envErr != nil {
+		return cfg, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, _ = stdout.Write(usage.Bytes())
+			return cfg, err
+		}
+		return cfg, usageError{fmt.Errorf("%v (see -h)", err)}
+	}
+	if fs.NArg() > 0 {
+		return cfg, usageError{fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))}
+	}
+	return cfg, cfg.validate()
+}
+
+func (c config) validate() error {
+	bad := func(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+	switch {
+	case c.source != "mock" && c.source != "replay":
+		return bad("-source must be mock or replay, not %q", c.source)
+	case c.source == "replay" && c.replayFile == "":
+		return bad("-source replay needs -replay-file")
+	case c.mockRate <= 0:
+		return bad("-mock-rate must be above 0")
+	case c.replaySpeed < 0:
+		return bad("-replay-speed must be 0 (as fast as it can) or more")
+	case c.history < 1:
+		return bad("-history must be at least 1")
+	case c.maxRooms < 1:
+		return bad("-max-rooms must be at least 1")
+	case c.maxTrends < 1:
+		return bad("-max-trends must be at least 1")
+	case c.idleTrendTTL <= 0:
+		return bad("-idle-trend-ttl must be above 0")
+	case len(c.trends) > c.maxTrends:
+		return bad("%d trends given but -max-trends is %d", len(c.trends), c.maxTrends)
+	}
+	for _, t := range c.trends {
+		if _, err := stream.NormalizeTrend(t); err != nil {
+			return bad("-trends: %q: %v", t, err)
+		}
+	}
+	if _, err := parseLevel(c.logLevel); err != nil {
+		return usageError{err}
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/tweetstreamer/tweetstreamer/rooms"
+	"github.com/tweetstreamer/tweetstreamer/stream"
+	"github.com/tweetstreamer/tweetstreamer/views"
+)
+
+// handleIndex renders the page: the trend list, and a column for each trend
+// in ?open=a,b (the page keeps its open columns there, so a reload or a
+// shared link restores them). Each column embeds its room's epoch and seq.
+func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := views.PageModel{
+			Title:      "Tweet Streamer",
+			Source:     cfg.source,
+			Trends:     trendItems(hub.Summaries()),
+			MaxColumns: cfg.maxRooms,
+		}
+		seen := map[string]bool{}
+		for _, v := range r.URL.Query()["open"] {
+			for _, name := range strings.Split(v, ",") {
+				if strings.TrimSpace(name) == "" {
+					continue
+				}
+				room, err := stream.NormalizeTrend(name)
+				if err != nil {
+					m.Notice = err.Error()
+					continue
+				}
+				if seen[room] || len(m.Columns) == cfg.maxRooms {
+					continue
+				}
+				seen[room] = true
+				m.Columns = append(m.Columns, columnModel(hub, room))
+			}
+		}
+		render(w, r, logger, http.StatusOK, views.Page(m))
+	})
+}
+
+// handleColumn renders one column as a fragment, for the script to insert
+// before it joins the room with the embedded epoch and seq.
+func handleColumn(logger *slog.Logger, hub *rooms.Hub) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		room, err := stream.NormalizeTrend(r.URL.Query().Get("room"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		render(w, r, logger, http.StatusOK, views.Column(columnModel(hub, room)))
+	})
+}
+
+// handleHealthz answers 200 while the server is serving, with the source's
+// state for a human or a probe to read.
+func handleHealthz(cfg config, ingester *stream.Ingester) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := ingester.Stats()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"status": "ok",
+			"source": map[string]any{
+				"name": cfg.source, "state": s.State, "last_error": s.LastError,
+				"received": s.Received, "matched": s.Matched, "unmatched": s.Unmatched, "restarts": s.Restarts,
+			},
+		})
+	})
+}
+
+func columnModel(hub *rooms.Hub, room string) views.ColumnModel {
+	snap, ok := hub.Snapshot(room)
+	if !ok {
+		return views.ColumnModel{Room: room}
+	}
+	return views.ColumnModel{
+		Room: snap.Room, Epoch: snap.Epoch, Seq: snap.Seq,
+		Members: snap.Members, PerMinute: snap.PerMinute, Tweets: snap.Tweets,
+	}
+}
+
+func trendItems(summaries []rooms.Summary) []views.TrendItem {
+	items := make([]views.TrendItem, len(summaries))
+	for i, s := range summaries {
+		items[i] = views.TrendItem{Name: s.Room, Members: s.Members, PerMinute: s.PerMinute, Custom: s.Custom}
+	}
+	return items
+}
+
+// render renders c into a buffer first, so that a failed render sends a
+// plain 500 rather than half a page.
+func render(w http.ResponseWriter, r *http.Request, logger *slog.Logger, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		logger.Error("rendering a page", "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tweetstreamer/tweetstreamer/rooms"
+	"github.com/tweetstreamer/tweetstreamer/stream"
+	"github.com/tweetstreamer/tweetstreamer/views"
+)
+
+// shutdownTimeout bounds the whole shutdown: the process exits within it
+// even when a client does not answer the close.
+const shutdownTimeout = 4 * time.Second
+
+// run starts the server and blocks until ctx is done, then shuts down in
+// order: the source stops, every WebSocket is closed with 1001 and its
+// goroutines awaited, and the HTTP server drains. main calls it; tests call
+// it to start and stop the real server.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args[1:], getenv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	level, _ := parseLevel(cfg.logLevel)
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	trends, err := stream.NewTrends(cfg.trends, cfg.maxTrends)
+	if err != nil {
+		return usageError{err}
+	}
+	source, err := newSource(cfg, trends, logger)
+	if err != nil {
+		return err
+	}
+	hub, err := rooms.NewHub(rooms.Config{
+		Trends:          trends,
+		Render:          views.CardHTML,
+		Logger:          logger,
+		History:         cfg.history,
+		MaxRoomsPerConn: cfg.maxRooms,
+		IdleTrendTTL:    cfg.idleTrendTTL,
+		AllowedOrigins:  cfg.allowedOrigins,
+	})
+	if err != nil {
+		return err
+	}
+	ingester := &stream.Ingester{Source: source, Trends: trends, Publisher: hub, Logger: logger}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           NewServer(logger, cfg, hub, ingester),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	// The ingester and the hub's loop each get their own context, so that
+	// shutdown can stop the source first. run owns all three goroutines and
+	// waits for them before it returns.
+	ingestCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopIngest()
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHub()
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+	})
+	wg.Go(func() { _ = ingester.Run(ingestCtx) })
+	wg.Go(func() { _ = hub.Run(hubCtx) })
+
+	fmt.Fprintf(stdout, "tweetstreamer: serving on %s (source %s, %d trends)\n", displayURL(ln.Addr()), cfg.source, len(cfg.trends))
+	logger.Info("serving", "addr", ln.Addr().String(), "source", cfg.source, "trends", trends.List())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+		runErr = fmt.Errorf("serving: %w", runErr)
+	}
+
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	stopIngest()
+	if err := hub.Close(shutdownCtx); err != nil {
+		logger.Warn("closing connections", "err", err)
+	}
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("stopping the HTTP server", "err", err)
+		_ = srv.Close()
+	}
+	stopHub()
+	wg.Wait()
+	logger.Info("stopped")
+	return runErr
+}
+
+// newSource builds the configured source.
+func newSource(cfg config, trends *stream.Trends, logger *slog.Logger) (stream.Source, error) {
+	switch cfg.source {
+	case "replay":
+		src, err := stream.NewReplay(stream.ReplayConfig{Path: cfg.replayFile, Speed: cfg.replaySpeed, Loop: cfg.replayLoop, Logger: logger})
+		if err != nil {
+			return nil, usageError{fmt.Errorf("-replay-file: %w", err)}
+		}
+		return src, nil
+	default:
+		return stream.NewMock(stream.MockConfig{Trends: trends, Rate: cfg.mockRate, Seed: cfg.mockSeed}), nil
+	}
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("-log-level must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
+
+// displayURL is the address to open in a browser.
+func displayURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		port := 0
+		if ok {
+			port = tcp.Port
+		}
+		return fmt.Sprintf("http://localhost:%d", port)
+	}
+	return "http://" + tcp.String()
+}

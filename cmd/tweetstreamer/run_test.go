@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// server is the real tweetstreamer, started by run inside the test.
+type server struct {
+	url    string // http://127.0.0.1:port
+	cancel context.CancelFunc
+	done   chan error
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var servingLine = regexp.MustCompile(`serving on (http://\S+)`)
+
+// start runs the server with args (after the program name) and env, and
+// waits until it serves.
+func start(t *testing.T, env map[string]string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdoutR, stdoutW := io.Pipe()
+	s := &server{cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		err := run(ctx, append([]string{"tweetstreamer", "-addr", "127.0.0.1:0"}, args...), getenv, stdoutW, s.logs)
+		stdoutW.CloseWithError(errors.New("run returned"))
+		s.done <- err
+	}()
+	line, err := bufio.NewReader(stdoutR).ReadString('\n')
+	if err != nil {
+		t.Fatalf("server did not start: %v\nlogs:\n%s", err, s.logs)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdoutR) }()
+	m := servingLine.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("unexpected first line %q", line)
+	}
+	s.url = m[1]
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+// stop cancels the server's context and returns run's error, once.
+func (s *server) stop(t *testing.T) error {
+	t.Helper()
+	s.cancel()
+	select {
+	case err, ok := <-s.done:
+		if ok {
+			close(s.done)
+			return err
+		}
+		return nil
+	case <-time.After(5 * time.Second):
+		t.Fatalf("server did not stop within 5 s\nlogs:\n%s", s.logs)
+		return nil
+	}
+}
+
+func (s *server) get(t *testing.T, path string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(s.url + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+	msgs []map[string]any
+}
+
+func (s *server) dial(t *testing.T) *wsClient {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.url, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &wsClient{t: t, conn: conn}
+}
+
+func (c *wsClient) send(v string) {
+	c.t.Helper()
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(v)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// next returns the next message that is not stats or trends.
+func (c *wsClient) next() map[string]any {
+	c.t.Helper()
+	for {
+		for len(c.msgs) > 0 {
+			m := c.msgs[0]
+			c.msgs = c.msgs[1:]
+			if m["type"] != "stats" && m["type"] != "trends" {
+				return m
+			}
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			c.t.Fatalf("reading: %v", err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				c.t.Fatalf("not JSON: %q", line)
+			}
+			c.msgs = append(c.msgs, m)
+		}
+	}
+}

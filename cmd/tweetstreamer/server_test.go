@@ -1,0 +1,226 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func TestEndToEndOnTheMockSource(t *testing.T) {
+	s := start(t, nil, "-mock-rate", "200", "-trends", "golang,rust,zig")
+	c := s.dial(t)
+	c.send(`{"type":"join","room":"golang"}`)
+	j := c.next()
+	if j["type"] != "joined" || j["room"] != "golang" {
+		t.Fatalf("got %v, want joined golang", j)
+	}
+	// Backlog and live tweets: all for golang only, seq growing by one.
+	var last float64
+	for range 20 {
+		m := c.next()
+		if m["type"] != "tweet" || m["room"] != "golang" {
+			t.Fatalf("got %v, want a golang tweet", m)
+		}
+		seq := m["seq"].(float64)
+		if last != 0 && seq != last+1 {
+			t.Fatalf("seq %v after %v", seq, last)
+		}
+		last = seq
+		html, _ := m["html"].(string)
+		if !strings.Contains(html, `data-testid="card"`) {
+			t.Fatalf("html %q is not a rendered card", html)
+		}
+	}
+	c.send(`{"type":"leave","room":"golang"}`)
+	for {
+		m := c.next()
+		if m["type"] == "left" {
+			break
+		}
+		if m["type"] != "tweet" {
+			t.Fatalf("got %v before left", m)
+		}
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			break
+		}
+		if strings.Contains(string(data), `"type":"tweet"`) {
+			t.Fatalf("tweet after left: %s", data)
+		}
+	}
+}
+
+func TestPages(t *testing.T) {
+	s := start(t, nil, "-mock-rate", "100")
+	time.Sleep(200 * time.Millisecond) // let some tweets arrive
+
+	tests := []struct {
+		name   string
+		path   string
+		status int
+		want   []string
+	}{
+		{"the page lists the trends", "/", 200, []string{`data-testid="trends"`, `data-room="golang"`, `data-room="#webdev"`, `src="/assets/app.js"`}},
+		{"open columns are rendered with their epoch and seq", "/?open=golang,Rust", 200, []string{`data-testid="column" data-room="golang" data-epoch="`, `data-room="rust"`, `data-testid="card"`}},
+		{"a bad trend in the URL is explained", "/?open=%07", 200, []string{"control character"}},
+		{"a column fragment", "/column?room=golang", 200, []string{`data-testid="column"`, `data-room="golang"`}},
+		{"a column for a trend with no room yet", "/column?room=zig", 200, []string{`data-room="zig"`, `data-epoch=""`}},
+		{"a column for a bad trend", "/column?room=", 400, []string{"needs a name"}},
+		{"health", "/healthz", 200, []string{`"status":"ok"`, `"state":"streaming"`}},
+		{"the script", "/assets/app.js", 200, []string{"WebSocket"}},
+		{"an unknown path", "/nope", 404, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := s.get(t, tt.path)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tt.status, body)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("body lacks %q", w)
+				}
+			}
+			csp := resp.Header.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+				t.Errorf("Content-Security-Policy = %q, want a strict one", csp)
+			}
+		})
+	}
+}
+
+func TestReplaySourceEndsAndTheServerKeepsServing(t *testing.T) {
+	s := start(t, nil, "-source", "replay", "-replay-file", "../../testdata/sample.jsonl", "-replay-speed", "0")
+	var body string
+	for range 100 {
+		_, body = s.get(t, "/healthz")
+		if strings.Contains(body, `"state":"ended"`) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(body, `"state":"ended"`) {
+		t.Fatalf("healthz = %s, want the source ended", body)
+	}
+	c := s.dial(t)
+	c.send(`{"type":"join","room":"golang"}`)
+	j := c.next()
+	if j["type"] != "joined" || j["seq"].(float64) == 0 {
+		t.Fatalf("joined = %v, want the replayed tweets in the room", j)
+	}
+	if m := c.next(); m["type"] != "tweet" || m["tweet"].(map[string]any)["source"] != "replay" {
+		t.Fatalf("backlog = %v, want a replayed tweet", m)
+	}
+}
+
+func TestShutdownClosesSocketsWithGoingAway(t *testing.T) {
+	s := start(t, nil)
+	c := s.dial(t)
+	c.send(`{"type":"join","room":"golang"}`)
+	c.next()
+	began := time.Now()
+	if err := s.stop(t); err != nil {
+		t.Fatalf("run returned %v, want nil after a clean shutdown", err)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("shutdown took %v, want under 5 s", took)
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var err error
+	for err == nil {
+		_, _, err = c.conn.ReadMessage()
+	}
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("socket ended with %v, want close 1001", err)
+	}
+	if _, err := http.Get(s.url + "/healthz"); err == nil {
+		t.Errorf("server still answers after shutdown")
+	}
+}
+
+func TestConfiguration(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string // "" for success
+	}{
+		{"defaults are valid", nil, nil, ""},
+		{"an unknown flag", []string{"-nope"}, nil, "flag provided but not defined: -nope"},
+		{"a bad number", []string{"-mock-rate", "fast"}, nil, `invalid value "fast" for flag -mock-rate`},
+		{"a bad number in the environment", nil, map[string]string{"TS_MOCK_RATE": "fast"}, `invalid value "fast" in TS_MOCK_RATE`},
+		{"an unknown source", []string{"-source", "carrier-pigeon"}, nil, "-source must be mock or replay"},
+		{"replay without a file", []string{"-source", "replay"}, nil, "-source replay needs -replay-file"},
+		{"a negative replay speed", []string{"-replay-speed", "-1"}, nil, "-replay-speed must be 0"},
+		{"a bad trend", []string{"-trends", "go,\x01"}, nil, "control character"},
+		{"more trends than allowed", []string{"-trends", "a,b,c", "-max-trends", "2"}, nil, "3 trends given but -max-trends is 2"},
+		{"no rooms per connection", []string{"-max-rooms", "0"}, nil, "-max-rooms must be at least 1"},
+		{"a stray argument", []string{"serve"}, nil, `unexpected argument "serve"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := func(k string) string { return tt.env[k] }
+			_, err := parseConfig(tt.args, getenv, &strings.Builder{})
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("error %v, want none", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+			var stderr strings.Builder
+			if code := exitCode(err, &stderr); code != 2 {
+				t.Errorf("exit code %d, want 2", code)
+			}
+			if out := stderr.String(); strings.Count(out, "\n") != 1 {
+				t.Errorf("error output %q, want one line", out)
+			}
+		})
+	}
+}
+
+func TestEnvironmentSetsFlagsAndTheCommandLineWins(t *testing.T) {
+	env := map[string]string{"TS_MOCK_RATE": "42", "TS_TRENDS": "a,b", "TS_REPLAY_LOOP": "true"}
+	cfg, err := parseConfig([]string{"-trends", "c"}, func(k string) string { return env[k] }, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.mockRate != 42 || !cfg.replayLoop || strings.Join(cfg.trends, ",") != "c" {
+		t.Fatalf("config = %+v, want mock rate 42 and replay loop from the environment, trends c from the command line", cfg)
+	}
+}
+
+func TestHelpDescribesEveryFlag(t *testing.T) {
+	var out strings.Builder
+	err := run(t.Context(), []string{"tweetstreamer", "-h"}, func(string) string { return "" }, &out, &out)
+	if err != nil {
+		t.Fatalf("-h: %v, want no error", err)
+	}
+	for _, flag := range []string{"-addr", "-source", "-trends", "-mock-rate", "-replay-file", "-replay-speed", "-replay-loop", "-history", "-max-rooms", "-max-trends", "-allowed-origins", "TS_MOCK_RATE"} {
+		if !strings.Contains(out.String(), flag) {
+			t.Errorf("-h output lacks %s", flag)
+		}
+	}
+}
+
+func TestAFailingListenIsAnError(t *testing.T) {
+	s := start(t, nil)
+	addr := strings.TrimPrefix(s.url, "http://")
+	err := run(t.Context(), []string{"tweetstreamer", "-addr", addr}, func(string) string { return "" }, &strings.Builder{}, &strings.Builder{})
+	if err == nil || !strings.Contains(err.Error(), "listening on") {
+		t.Fatalf("run on a taken port: %v, want a listen error", err)
+	}
+	if code := exitCode(err, &strings.Builder{}); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+}

@@ -70,8 +70,16 @@ func (t *Trends) Changed() <-chan struct{} {
 
 // Add makes sure trend (normalised) is in the set, adding it as a custom
 // trend if needed. It reports whether it was added, and fails with an error
-// wrapping ErrTooManyTrends when the set is full.
+// wrapping ErrTooManyTrends when the set is full, or ErrBadTrend when trend
+// is not what NormalizeTrend returns: "Go" beside "go" would be two trends
+// for one, and "!!!" would count against the cap yet match nothing.
 func (t *Trends) Add(trend string) (added bool, err error) {
+	switch normal, err := NormalizeTrend(trend); {
+	case err != nil:
+		return false, err
+	case normal != trend:
+		return false, fmt.Errorf("%w: %q is not normalised (%q)", ErrBadTrend, trend, normal)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if slices.Contains(t.configured, trend) || slices.Contains(t.custom, trend) {

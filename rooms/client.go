@@ -33,6 +33,9 @@ const (
 	// maxFrameBytes caps one server frame; a longer batch of queued messages
 	// goes out in several frames.
 	maxFrameBytes = 64 << 10
+	// closeGrace is how long the writer waits, after its close frame, for
+	// the client's close before it closes the socket anyway.
+	closeGrace = time.Second
 )
 
 // client is one WebSocket connection. Exactly two goroutines use its
@@ -51,6 +54,7 @@ type client struct {
 	closeText string // its reason
 	done      chan struct{}
 	wake      chan struct{} // capacity 1: a pending wake-up for the writer
+	readDone  chan struct{} // closed when the reader returns
 
 	// Owned by the reader goroutine.
 	rooms   map[string]*room
@@ -59,14 +63,15 @@ type client struct {
 
 func newClient(h *Hub, conn *websocket.Conn) *client {
 	return &client{
-		hub:     h,
-		conn:    conn,
-		log:     h.log.With("remote", conn.RemoteAddr().String()),
-		q:       newQueue(h.cfg.QueueBytes),
-		done:    make(chan struct{}),
-		wake:    make(chan struct{}, 1),
-		rooms:   make(map[string]*room),
-		limiter: rate.NewLimiter(rate.Limit(h.cfg.MessageRate), int(2*h.cfg.MessageRate)+1),
+		hub:      h,
+		conn:     conn,
+		log:      h.log.With("remote", conn.RemoteAddr().String()),
+		q:        newQueue(h.cfg.QueueBytes),
+		done:     make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		readDone: make(chan struct{}),
+		rooms:    make(map[string]*room),
+		limiter:  rate.NewLimiter(rate.Limit(h.cfg.MessageRate), max(int(2*h.cfg.MessageRate), 1)),
 	}
 }
 
@@ -139,7 +144,18 @@ func (c *client) writeLoop() {
 			c.mu.Unlock()
 			if code != 0 {
 				msg := websocket.FormatCloseMessage(code, text)
-				_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+				if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)) == nil {
+					// Closing the socket with the client's data unread
+					// resets it, which can discard the close frame before
+					// the client reads it: wait for the client's close,
+					// which ends the reader.
+					t := time.NewTimer(closeGrace)
+					select {
+					case <-c.readDone:
+					case <-t.C:
+					}
+					t.Stop()
+				}
 			}
 			return
 		}
@@ -200,6 +216,7 @@ func (c *client) logWriteError(err error) {
 // readLoop reads client messages until the connection ends, then takes the
 // client out of every room.
 func (c *client) readLoop() {
+	defer close(c.readDone)
 	c.conn.SetReadLimit(maxMessageSize)
 	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error {

@@ -41,6 +41,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.closing {
 		h.mu.Unlock()
 		c.stop(1001, "server shutting down")
+		close(c.readDone) // no reader runs, so none to wait for
 		c.writeLoop()
 		return
 	}

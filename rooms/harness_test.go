@@ -112,7 +112,7 @@ type testClient struct {
 	finalErr error
 	// skipNoise drops stats and trends messages, which arrive on timers.
 	skipNoise bool
-	unread []msg // messages put back by expectJoined
+	unread    []msg // messages put back by expectJoined
 	// gate stops the reader while a test holds it, to make a slow client.
 	gate sync.Mutex
 }

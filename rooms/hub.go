@@ -331,7 +331,9 @@ func (h *Hub) sweepIdle(now time.Time) {
 }
 
 // Close closes every connection with 1001 (going away), refuses new ones,
-// and waits for the connections' goroutines to end, or for ctx.
+// and waits for the connections' goroutines to end. When ctx is done first,
+// it closes the sockets still open without a close frame, waits for their
+// goroutines, which then end at once, and returns ctx's error.
 func (h *Hub) Close(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
@@ -348,6 +350,14 @@ func (h *Hub) Close(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("rooms: waiting for connections to close: %w", ctx.Err())
 	}
+	// A writer blocked on a client that reads nothing would otherwise run
+	// until writeWait: closing its socket fails the write, and the read.
+	h.mu.RLock()
+	for c := range h.clients {
+		_ = c.conn.Close()
+	}
+	h.mu.RUnlock()
+	<-done
+	return fmt.Errorf("rooms: waiting for connections to close: %w", ctx.Err())
 }

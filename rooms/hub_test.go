@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -442,4 +443,116 @@ func equal(a, b []uint64) bool {
 		}
 	}
 	return true
+}
+
+// TestRateLimitBurstIsTwiceTheRate checks the documented limit: a client may
+// send bursts of twice MessageRate, and the next message is refused while the
+// connection stays open.
+func TestRateLimitBurstIsTwiceTheRate(t *testing.T) {
+	s := newTestServer(t, Config{MessageRate: 1}) // bursts of 2; one more each second
+	c := s.dial(t)
+	for range 3 {
+		c.send(`{"type":"pause","room":"golang"}`)
+	}
+	for i := range 3 {
+		m := c.next()
+		want := CodeNotJoined
+		if i == 2 {
+			want = CodeRateLimited
+		}
+		if m.Type != "error" || m.Code != want {
+			t.Fatalf("message %d: got %+v, want error %s", i+1, m, want)
+		}
+	}
+}
+
+// TestCloseEndsAConnectionWhoseClientReadsNothing checks that Close does not
+// leave a connection's goroutines behind when its deadline passes while a
+// writer is stuck on a client that reads nothing.
+func TestCloseEndsAConnectionWhoseClientReadsNothing(t *testing.T) {
+	s := newTestServer(t, Config{QueueBytes: 32 << 10})
+	c := s.dial(t)
+	c.join("golang")
+	c.gate.Lock()
+	t.Cleanup(c.gate.Unlock)
+
+	// Publish until the server's queue for c stays full: its writer is
+	// then stuck on a socket whose buffers are full.
+	s.hub.mu.RLock()
+	var sc *client
+	for sc = range s.hub.clients {
+	}
+	s.hub.mu.RUnlock()
+	big := strings.Repeat("x", 2000)
+	stuck := func() bool {
+		time.Sleep(50 * time.Millisecond) // a writer that can write drains the queue
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		return sc.q.bytes > sc.q.limit/2
+	}
+	for i := 0; !stuck(); i++ {
+		if i == 200 {
+			t.Fatal("the writer kept up with a client that reads nothing")
+		}
+		for range 1000 {
+			s.hub.Publish(streamTweet(big), []string{"golang"})
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_ = s.hub.Close(ctx)
+	waited := make(chan struct{})
+	go func() {
+		s.hub.conns.Wait()
+		close(waited)
+	}()
+	select {
+	case <-waited:
+	case <-time.After(2 * time.Second):
+		t.Fatalf("connection goroutines still running %v after Close began (writeWait is %v)", time.Since(began).Round(time.Millisecond), writeWait)
+	}
+}
+
+// TestGoingAwayReachesAClientThatIsStillSending checks that the 1001 close
+// frame is not lost when the client is sending as the server shuts down:
+// closing a socket with data unread resets it, which can discard the close
+// frame before the client reads it, so the server waits for the client's
+// close first. The loss is a race, so the test tries it several times.
+func TestGoingAwayReachesAClientThatIsStillSending(t *testing.T) {
+	for i := range 20 {
+		// A client sending this fast must be neither rate limited nor too slow.
+		s := newTestServer(t, Config{MessageRate: 1e6, QueueBytes: 16 << 20})
+		c := s.dial(t)
+		c.join("golang")
+		// Each message is refused with not_joined, so the server writes
+		// as the client sends.
+		stop := make(chan struct{})
+		sending := make(chan struct{})
+		go func() {
+			defer close(sending)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if c.conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"pause","room":"rust"}`)) != nil {
+					return
+				}
+			}
+		}()
+		time.Sleep(20 * time.Millisecond)
+		if err := s.hub.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		err := c.closeError()
+		close(stop)
+		<-sending
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+			t.Fatalf("try %d: connection ended with %v, want close 1001", i+1, err)
+		}
+	}
 }

@@ -55,9 +55,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.conns.Done()
 	}()
 
-	if msg := h.lastTrends.Load(); msg != nil {
-		c.send(entry{frame: *msg})
-	}
+	c.send(entry{frame: encode(trendsMessage{Type: "trends", Trends: h.Summaries()})})
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)

@@ -92,6 +92,24 @@ func TestJoinAndLeaveAreIdempotent(t *testing.T) {
 	}
 }
 
+func TestRepeatedJoinWithSinceRecoversWithoutLeaving(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	j, _ := c.join("golang")
+	s.publish("golang")
+	s.publish("golang")
+	c.expect("tweet", "golang")
+	c.expect("tweet", "golang")
+	c.send(map[string]any{"type": "join", "room": "golang", "epoch": j.Epoch, "since": 1})
+	again, backlog := c.expectJoined()
+	if again.Recovered == nil || !*again.Recovered || again.Members != 1 {
+		t.Fatalf("joined = %+v, want recovered with still 1 member", again)
+	}
+	if !equal(backlog, []uint64{2}) {
+		t.Fatalf("backlog = %v, want [2]", backlog)
+	}
+}
+
 func TestRecovery(t *testing.T) {
 	s := newTestServer(t, Config{History: 5})
 	c := s.dial(t)
@@ -296,6 +314,10 @@ func TestStatsAndTrendsMessages(t *testing.T) {
 	s := newTestServer(t, Config{StatsInterval: time.Hour})
 	c := s.dial(t)
 	c.skipNoise = false
+	first := c.next()
+	if first.Type != "trends" || !strings.Contains(string(first.Trends), `{"room":"golang","members":0,"per_minute":0,"custom":false}`) {
+		t.Fatalf("first message %v %s, want the trend list on connect", first, first.Trends)
+	}
 	c.join("golang")
 	s.publish("golang")
 	c.expect("tweet", "golang")

@@ -55,40 +55,40 @@ func newRoom(name, epoch string, historySize int, custom bool, now time.Time) *r
 
 // join adds c to the room and queues `joined` and the backlog: the recent
 // history, or everything after since when the client recovers the same
-// epoch. A repeated join answers `joined` again and changes nothing. It
-// reports false when the room was dropped meanwhile.
+// epoch. A repeated join answers `joined` again without a backlog, unless it
+// asks to recover with since. It reports false when the room was dropped
+// meanwhile.
 func (r *room) join(c *client, epoch string, since *uint64) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.deleted {
 		return false
 	}
-	msg := joinedMessage{Type: "joined", Room: r.name, Epoch: r.epoch, Seq: r.seq}
-	if _, ok := r.byClient[c]; ok {
-		msg.Members = len(r.members)
-		c.send(entry{frame: encode(msg), room: r})
-		return true
+	_, already := r.byClient[c]
+	if !already {
+		m := &member{c: c, idx: len(r.members)}
+		r.members = append(r.members, m)
+		r.byClient[c] = m
 	}
-	m := &member{c: c, idx: len(r.members)}
-	r.members = append(r.members, m)
-	r.byClient[c] = m
-	msg.Members = len(r.members)
-
-	from := uint64(0) // fresh join: all the history there is
+	msg := joinedMessage{Type: "joined", Room: r.name, Epoch: r.epoch, Seq: r.seq, Members: len(r.members)}
+	from, backlog := uint64(0), !already // a fresh join gets all the history there is
 	if since != nil {
 		recovered := epoch == r.epoch && *since <= r.seq &&
 			(r.history.n == 0 && *since == r.seq || r.history.n > 0 && *since+1 >= r.history.oldestSeq())
 		msg.Recovered = &recovered
+		backlog = true
 		if recovered {
 			from = *since
 		}
 	}
 	c.send(entry{frame: encode(msg), room: r})
-	r.history.after(from, func(rec *record) {
-		if !rec.retracted {
-			c.send(entry{frame: rec.frame, room: r, seq: rec.seq})
-		}
-	})
+	if backlog {
+		r.history.after(from, func(rec *record) {
+			if !rec.retracted {
+				c.send(entry{frame: rec.frame, room: r, seq: rec.seq})
+			}
+		})
+	}
 	return true
 }
 

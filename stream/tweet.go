@@ -4,7 +4,10 @@
 // nothing beyond the standard library (mock and replay).
 package stream
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Author is who wrote a tweet.
 type Author struct {
@@ -35,4 +38,20 @@ type Tweet struct {
 	// IngestedAt is when this server received it; the ingester sets it, and
 	// end-to-end latency is measured from it.
 	IngestedAt time.Time `json:"ingested_at"`
+}
+
+// IngestedLayout is how ingested_at is written: RFC 3339 with all nine
+// digits of nanoseconds, as the protocol asks, so that latency can be
+// measured from it exactly and every value has the same width.
+const IngestedLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// MarshalJSON writes the tweet in the protocol's shape, with ingested_at in
+// IngestedLayout and created_at in RFC 3339.
+func (t Tweet) MarshalJSON() ([]byte, error) {
+	type plain Tweet // the same fields, without this method
+	return json.Marshal(struct {
+		plain
+		CreatedAt  string `json:"created_at"`
+		IngestedAt string `json:"ingested_at"`
+	}{plain(t), t.CreatedAt.Format(time.RFC3339Nano), t.IngestedAt.Format(IngestedLayout)})
 }

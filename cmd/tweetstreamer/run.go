@@ -82,7 +82,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			serveErr <- err
 		}
 	})
-	wg.Go(func() { _ = ingester.Run(ingestCtx) })
+	ingesting := make(chan struct{})
+	go func() {
+		defer close(ingesting)
+		_ = ingester.Run(ingestCtx)
+	}()
 	wg.Go(func() { _ = hub.Run(hubCtx) })
 
 	fmt.Fprintf(stdout, "tweetstreamer: serving on %s (source %s, %d trends)\n", displayURL(ln.Addr()), cfg.source, len(cfg.trends))
@@ -99,6 +103,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	stopIngest()
+	select {
+	case <-ingesting:
+	case <-shutdownCtx.Done():
+		logger.Warn("the source did not stop in time")
+	}
 	if err := hub.Close(shutdownCtx); err != nil {
 		logger.Warn("closing connections", "err", err)
 	}

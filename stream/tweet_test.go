@@ -1,0 +1,41 @@
+package stream
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTweetJSONHasTheProtocolShape(t *testing.T) {
+	tw := Tweet{
+		ID: "1", Source: "mock", Author: Author{Handle: "gopher", Name: "Gopher"},
+		Text: "hello <b>", URL: "https://example.com/1",
+		CreatedAt:  time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		IngestedAt: time.Date(2026, 1, 2, 3, 4, 6, 120_000_000, time.UTC),
+	}
+	data, err := json.Marshal(tw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"id":"1"`, `"source":"mock"`, `"author":{"handle":"gopher","name":"Gopher"}`,
+		`"url":"https://example.com/1"`,
+		`"created_at":"2026-01-02T03:04:05Z"`,
+		`"ingested_at":"2026-01-02T03:04:06.120000000Z"`, // nanoseconds, trailing zeros kept
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("%s lacks %s", data, want)
+		}
+	}
+	if strings.Count(string(data), "created_at") != 1 || strings.Contains(string(data), "avatar_url") || strings.Contains(string(data), `"lang"`) {
+		t.Errorf("%s: want each field once and empty optional fields left out", data)
+	}
+	var back Tweet
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !back.IngestedAt.Equal(tw.IngestedAt) || !back.CreatedAt.Equal(tw.CreatedAt) || back.Author != tw.Author || back.Text != tw.Text {
+		t.Errorf("round trip: got %+v, want %+v", back, tw)
+	}
+}

@@ -5,8 +5,8 @@
 package stream
 
 import (
-	"encoding/json"
 	"time"
+	"unicode/utf8"
 )
 
 // Author is who wrote a tweet.
@@ -45,13 +45,92 @@ type Tweet struct {
 // measured from it exactly and every value has the same width.
 const IngestedLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-// MarshalJSON writes the tweet in the protocol's shape, with ingested_at in
-// IngestedLayout and created_at in RFC 3339.
+// MarshalJSON writes the tweet in the protocol's shape; see AppendJSON.
 func (t Tweet) MarshalJSON() ([]byte, error) {
-	type plain Tweet // the same fields, without this method
-	return json.Marshal(struct {
-		plain
-		CreatedAt  string `json:"created_at"`
-		IngestedAt string `json:"ingested_at"`
-	}{plain(t), t.CreatedAt.Format(time.RFC3339Nano), t.IngestedAt.Format(IngestedLayout)})
+	return t.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the tweet's JSON object in the protocol's shape, with
+// created_at in RFC 3339 and ingested_at in IngestedLayout, and returns the
+// extended buffer. It is the hot path of every publish, so it writes the
+// fields itself instead of going through reflection; optional fields are
+// left out when empty.
+func (t *Tweet) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = AppendJSONString(dst, t.ID)
+	dst = append(dst, `,"source":`...)
+	dst = AppendJSONString(dst, t.Source)
+	dst = append(dst, `,"author":{"handle":`...)
+	dst = AppendJSONString(dst, t.Author.Handle)
+	dst = append(dst, `,"name":`...)
+	dst = AppendJSONString(dst, t.Author.Name)
+	if t.Author.AvatarURL != "" {
+		dst = append(dst, `,"avatar_url":`...)
+		dst = AppendJSONString(dst, t.Author.AvatarURL)
+	}
+	dst = append(dst, `},"text":`...)
+	dst = AppendJSONString(dst, t.Text)
+	dst = append(dst, `,"url":`...)
+	dst = AppendJSONString(dst, t.URL)
+	if t.Lang != "" {
+		dst = append(dst, `,"lang":`...)
+		dst = AppendJSONString(dst, t.Lang)
+	}
+	dst = append(dst, `,"created_at":"`...)
+	dst = t.CreatedAt.AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","ingested_at":"`...)
+	dst = t.IngestedAt.AppendFormat(dst, IngestedLayout)
+	return append(dst, `"}`...)
+}
+
+// AppendJSONString appends s as a JSON string. Unlike encoding/json it
+// leaves <, > and & alone: the result is parsed as JSON, never embedded in
+// HTML, and escaping them would make every rendered card a third larger.
+// Invalid UTF-8 becomes U+FFFD, as with encoding/json.
+func AppendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			// Valid JSON, but not valid JavaScript before ES2019.
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }

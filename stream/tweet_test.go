@@ -39,3 +39,32 @@ func TestTweetJSONHasTheProtocolShape(t *testing.T) {
 		t.Errorf("round trip: got %+v, want %+v", back, tw)
 	}
 }
+
+// FuzzTweetJSON checks the hand-written encoder against encoding/json: the
+// output is valid JSON and decodes to the same tweet, whatever the strings.
+func FuzzTweetJSON(f *testing.F) {
+	f.Add("1", "hello <b>&amp;</b> \"quoted\" \\ \n\t\x01 \u2028 é 🔥", "Zoë", "https://x.example/a?b=<c>")
+	f.Add("\xff\xfe", "bad \xc3\x28 utf8", "", "")
+	f.Fuzz(func(t *testing.T, id, text, name, url string) {
+		tw := Tweet{ID: id, Source: "mock", Author: Author{Handle: name, Name: name, AvatarURL: url}, Text: text, URL: url, Lang: name,
+			CreatedAt: time.Unix(1700000000, 5).UTC(), IngestedAt: time.Unix(1700000001, 123).UTC()}
+		data := tw.AppendJSON(nil)
+		var back Tweet
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatalf("invalid JSON %q: %v", data, err)
+		}
+		// encoding/json is the reference for what a string becomes.
+		want := func(s string) string {
+			b, _ := json.Marshal(s)
+			var out string
+			_ = json.Unmarshal(b, &out)
+			return out
+		}
+		if back.ID != want(id) || back.Text != want(text) || back.Author.Name != want(name) || back.URL != want(url) {
+			t.Fatalf("round trip of %q gave %+v", data, back)
+		}
+		if !back.IngestedAt.Equal(tw.IngestedAt) || !back.CreatedAt.Equal(tw.CreatedAt) {
+			t.Fatalf("times: got %v %v", back.CreatedAt, back.IngestedAt)
+		}
+	})
+}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,6 +60,10 @@ type Config struct {
 	// StatsInterval is how often rooms send `stats` and the hub sends
 	// `trends`, when they changed; zero means 2 s.
 	StatsInterval time.Duration
+	// FlushInterval is how often connections write what they have queued:
+	// batching writes saves system calls, at the cost of up to this much
+	// latency. Zero means 5 ms; negative means write at once.
+	FlushInterval time.Duration
 	// IdleTrendTTL is how long a custom trend stays once its room has no
 	// member; zero means 10 minutes.
 	IdleTrendTTL time.Duration
@@ -89,6 +92,9 @@ type Hub struct {
 	conns   sync.WaitGroup // connection goroutines
 
 	lastTrends atomic.Pointer[[]byte] // the last `trends` message sent
+
+	flushMu sync.Mutex
+	flushC  chan struct{} // closed at the next flush
 }
 
 var _ stream.Publisher = (*Hub)(nil)
@@ -106,6 +112,7 @@ func NewHub(cfg Config) (*Hub, error) {
 	setDefault(&cfg.QueueBytes, 256<<10)
 	setDefault(&cfg.StatsInterval, 2*time.Second)
 	setDefault(&cfg.IdleTrendTTL, 10*time.Minute)
+	setDefault(&cfg.FlushInterval, 5*time.Millisecond)
 	setDefault(&cfg.MessageRate, 20)
 	if cfg.History < 0 || cfg.MaxRoomsPerConn < 0 || cfg.QueueBytes < 0 {
 		return nil, errors.New("rooms: History, MaxRoomsPerConn and QueueBytes must not be negative")
@@ -117,6 +124,10 @@ func NewHub(cfg Config) (*Hub, error) {
 		render:  cfg.Render,
 		rooms:   make(map[string]*room),
 		clients: make(map[*client]struct{}),
+		flushC:  make(chan struct{}),
+	}
+	if cfg.FlushInterval < 0 {
+		h.flushC = closedChan
 	}
 	now := time.Now()
 	for _, t := range cfg.Trends.List() {
@@ -191,14 +202,10 @@ func (h *Hub) Publish(t stream.Tweet, matched []string) {
 			html = ""
 		}
 	}
-	var f tweetFrame
-	var err error
-	if f.tweet, err = json.Marshal(t); err != nil {
-		h.log.Error("encoding a tweet", "id", t.ID, "err", err)
-		return
-	}
-	f.matched, _ = json.Marshal(matched)
-	f.html, _ = json.Marshal(html)
+	scratch := framePool.Get().(*[]byte)
+	defer framePool.Put(scratch)
+	f := newTweetFrame((*scratch)[:0], &t, matched, html)
+	*scratch = f.buf
 
 	var buf [8]*room
 	rs := buf[:0]
@@ -274,18 +281,58 @@ func (h *Hub) Summaries() []Summary {
 // Run sends `stats` to the members of each room that changed, `trends` to
 // every connection when the list changed, and drops custom trends idle for
 // longer than IdleTrendTTL, every StatsInterval until ctx is done.
+//
+// It also paces the connections' writes: a writer with messages waits for
+// the next flush, every FlushInterval, so that it writes them together.
+// Writers do not wait when the interval is negative, or once Run returns.
 func (h *Hub) Run(ctx context.Context) error {
-	t := time.NewTicker(h.cfg.StatsInterval)
-	defer t.Stop()
+	stats := time.NewTicker(h.cfg.StatsInterval)
+	defer stats.Stop()
+	var flushC <-chan time.Time
+	if h.cfg.FlushInterval > 0 {
+		flush := time.NewTicker(h.cfg.FlushInterval)
+		defer flush.Stop()
+		flushC = flush.C
+	}
+	defer h.flush(true)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case now := <-t.C:
+		case <-flushC:
+			h.flush(false)
+		case now := <-stats.C:
 			h.tick(now)
 		}
 	}
 }
+
+// nextFlush returns a channel that is closed at the next flush.
+func (h *Hub) nextFlush() <-chan struct{} {
+	h.flushMu.Lock()
+	defer h.flushMu.Unlock()
+	return h.flushC
+}
+
+// flush releases the writers waiting for it. After the last flush, writers
+// no longer wait.
+func (h *Hub) flush(last bool) {
+	h.flushMu.Lock()
+	defer h.flushMu.Unlock()
+	if h.flushC == closedChan {
+		return // writers do not wait: the interval is negative
+	}
+	close(h.flushC)
+	if last {
+		h.flushC = closedChan
+		return
+	}
+	h.flushC = make(chan struct{})
+}
+
+// closedChan is a channel that is always closed: writers that wait on it do
+// not wait.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (h *Hub) tick(now time.Time) {
 	h.sweepIdle(now)

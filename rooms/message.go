@@ -3,6 +3,9 @@ package rooms
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
 // Error codes sent in `error` messages. They are part of the live protocol:
@@ -89,12 +92,33 @@ func encode(v any) []byte {
 // tweetFrame is the part of a tweet message that is the same in every room
 // the tweet goes to, encoded once per tweet.
 type tweetFrame struct {
+	buf     []byte // holds the three parts below
 	matched []byte // JSON array
 	tweet   []byte // JSON object
 	html    []byte // JSON string
 }
 
-// appendTweet appends the tweet message for one room: the only per-room
+// framePool recycles the buffers of tweetFrame: each room copies what it
+// needs into its own frame, so the parts live only during a publish.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func newTweetFrame(buf []byte, t *stream.Tweet, matched []string, html string) tweetFrame {
+	buf = append(buf, '[')
+	for i, m := range matched {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = stream.AppendJSONString(buf, m)
+	}
+	buf = append(buf, ']')
+	m := len(buf)
+	buf = t.AppendJSON(buf)
+	tw := len(buf)
+	buf = stream.AppendJSONString(buf, html)
+	return tweetFrame{buf: buf, matched: buf[:m], tweet: buf[m:tw], html: buf[tw:]}
+}
+
+// appendTo appends the tweet message for one room: the only per-room
 // parts are the room name and the seq.
 func (f *tweetFrame) appendTo(dst, roomJSON []byte, seq uint64) []byte {
 	dst = append(dst, `{"type":"tweet","room":`...)

@@ -122,6 +122,14 @@ func (c *client) writeLoop() {
 	for {
 		select {
 		case <-c.wake:
+			// Wait for the hub's next flush, so that what arrives meanwhile
+			// joins this write: one frame and one system call for many
+			// messages is what lets a connection keep up.
+			select {
+			case <-c.hub.nextFlush():
+			case <-c.done:
+				continue
+			}
 			c.mu.Lock()
 			batch = c.q.take(batch[:0])
 			c.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,12 @@ func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(hub)
+	runCtx, stopRun := context.WithCancel(context.Background())
+	running := make(chan struct{})
+	go func() {
+		defer close(running)
+		_ = hub.Run(runCtx)
+	}()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -55,6 +62,8 @@ func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
 			t.Errorf("closing the hub: %v", err)
 		}
 		srv.Close()
+		stopRun()
+		<-running
 	})
 	return &testServer{hub: hub, trends: ts, srv: srv, wsURL: "ws" + strings.TrimPrefix(srv.URL, "http")}
 }
@@ -115,6 +124,8 @@ type testClient struct {
 	unread    []msg // messages put back by expectJoined
 	// gate stops the reader while a test holds it, to make a slow client.
 	gate sync.Mutex
+	// frames counts the frames read.
+	frames atomic.Int64
 }
 
 func (s *testServer) dial(t *testing.T) *testClient {
@@ -131,6 +142,7 @@ func (s *testServer) dial(t *testing.T) *testClient {
 			c.gate.Lock()
 			c.gate.Unlock()
 			_, data, err := conn.ReadMessage()
+			c.frames.Add(1)
 			if err != nil {
 				c.finalErr = err
 				close(c.msgs)

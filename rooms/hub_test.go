@@ -38,6 +38,24 @@ func TestJoinReceiveLeave(t *testing.T) {
 	c.expectNothing()
 }
 
+func TestQueuedMessagesAreCoalescedIntoOneFrame(t *testing.T) {
+	s := newTestServer(t, Config{FlushInterval: 200 * time.Millisecond})
+	c := s.dial(t)
+	c.join("golang")
+	before := c.frames.Load()
+	for range 5 {
+		s.publish("golang")
+	}
+	for want := uint64(1); want <= 5; want++ {
+		if m := c.expect("tweet", "golang"); m.Seq != want {
+			t.Fatalf("seq %d, want %d", m.Seq, want)
+		}
+	}
+	if frames := c.frames.Load() - before; frames != 1 {
+		t.Fatalf("5 tweets published at once came in %d frames, want 1", frames)
+	}
+}
+
 func TestTweetMatchingSeveralTrendsGoesToEachRoom(t *testing.T) {
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
@@ -396,7 +414,7 @@ func TestCloseSendsGoingAway(t *testing.T) {
 // delivered once, in order, or inside a skipped range, while a fast client in
 // the same room gets everything in order.
 func TestSlowClient(t *testing.T) {
-	s := newTestServer(t, Config{QueueBytes: 32 << 10, History: 10})
+	s := newTestServer(t, Config{QueueBytes: 32 << 10, History: 10, FlushInterval: -1})
 	slow := s.dial(t)
 	slow.join("golang")
 	fast := s.dial(t)

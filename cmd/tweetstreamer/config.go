@@ -32,6 +32,8 @@ type config struct {
 	allowedOrigins []string
 	idleTrendTTL   time.Duration
 	logLevel       string
+	debugAddr      string
+	flushInterval  time.Duration
 }
 
 // usageError is a bad flag or flag value: the command exits with 2.
@@ -87,6 +89,8 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", 10*time.Minute, "how long a custom trend stays once no one watches it")
 	fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&cfg.flushInterval, "flush-interval", 5*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
+	fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tweetstreamer [flags]\n\nEvery flag can also be set in the environment: -mock-rate is %s.\n\n", envName("mock-rate"))
 		fs.PrintDefaults()
@@ -133,6 +137,8 @@ func (c config) validate() error {
 		return bad("-max-rooms must be at least 1")
 	case c.maxTrends < 1:
 		return bad("-max-trends must be at least 1")
+	case c.flushInterval < 0:
+		return bad("-flush-interval must not be negative")
 	case c.idleTrendTTL <= 0:
 		return bad("-idle-trend-ttl must be above 0")
 	case len(c.trends) > c.maxTrends:

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -51,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		History:         cfg.history,
 		MaxRoomsPerConn: cfg.maxRooms,
 		IdleTrendTTL:    cfg.idleTrendTTL,
+		FlushInterval:   flushInterval(cfg.flushInterval),
 		AllowedOrigins:  cfg.allowedOrigins,
 	})
 	if err != nil {
@@ -58,6 +60,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	ingester := &stream.Ingester{Source: source, Trends: trends, Publisher: hub, Logger: logger}
 
+	if cfg.debugAddr != "" {
+		debug, err := serveDebug(cfg.debugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer debug.Close()
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
@@ -154,4 +163,30 @@ func displayURL(addr net.Addr) string {
 		return fmt.Sprintf("http://localhost:%d", port)
 	}
 	return "http://" + tcp.String()
+}
+
+// serveDebug serves the runtime profiles on their own address, kept apart
+// from the public one so they are never exposed by accident.
+func serveDebug(addr string, logger *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on -debug-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("serving profiles", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return srv, nil
+}
+
+// flushInterval maps the flag, where 0 means "write at once", to
+// rooms.Config, where that is a negative interval.
+func flushInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -145,6 +145,3 @@ func datetime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // once and sent to many stays true, and in UTC, since the server does not
 // know the reader's zone.
 func shortTime(t time.Time) string { return t.UTC().Format("Jan 2, 15:04 UTC") }
-
-// longTime formats t for the tooltip of the card's time.
-func longTime(t time.Time) string { return t.UTC().Format("Mon, 2 Jan 2006 15:04:05 UTC") }

@@ -49,19 +49,19 @@ func TestCard(t *testing.T) {
 	}{
 		{"the card carries the tweet id", card.AttrOr("data-id", ""), tw.ID},
 		{"the card carries the source", card.AttrOr("data-source", ""), tw.Source},
-		{"the name is shown", byTestID(card, "card-name").Text(), "Ada Lovelace"},
-		{"the handle is shown with an @", byTestID(card, "card-handle").Text(), "@ada"},
-		{"the text is shown whole", byTestID(card, "card-text").Text(), tw.Text},
-		{"the text carries its language", byTestID(card, "card-text").AttrOr("lang", ""), "en"},
-		{"the URL in the text is a link", byTestID(card, "card-text").Find("a.link").AttrOr("href", ""), "https://go.dev/blog/go1.26"},
-		{"the hashtag gets a span", byTestID(card, "card-text").Find("span.hashtag").Text(), "#golang"},
-		{"the avatar is a picture", byTestID(card, "card-avatar").AttrOr("src", ""), tw.Author.AvatarURL},
-		{"the open link goes to the original", byTestID(card, "card-open").AttrOr("href", ""), tw.URL},
-		{"the open link opens a new tab", byTestID(card, "card-open").AttrOr("target", ""), "_blank"},
-		{"the open link leaks nothing", byTestID(card, "card-open").AttrOr("rel", ""), "noopener noreferrer nofollow"},
-		{"the open link is called open", byTestID(card, "card-open").Text(), "open"},
-		{"the time is machine readable", byTestID(card, "card-time").AttrOr("datetime", ""), "2026-02-11T09:30:05Z"},
-		{"the time is short for people", byTestID(card, "card-time").Text(), "Feb 11, 09:30 UTC"},
+		{"the name is shown", card.Find(".name").Text(), "Ada Lovelace"},
+		{"the handle is shown with an @", card.Find(".handle").Text(), "@ada"},
+		{"the text is shown whole", card.Find(".text").Text(), tw.Text},
+		{"the text carries its language", card.Find(".text").AttrOr("lang", ""), "en"},
+		{"the URL in the text is a link", card.Find(".text").Find("a.link").AttrOr("href", ""), "https://go.dev/blog/go1.26"},
+		{"the hashtag gets a span", card.Find(".text").Find("span.hashtag").Text(), "#golang"},
+		{"the avatar is a picture", card.Find(".avatar").AttrOr("src", ""), tw.Author.AvatarURL},
+		{"the open link goes to the original", card.Find("a.open").AttrOr("href", ""), tw.URL},
+		{"the open link opens a new tab", card.Find("a.open").AttrOr("target", ""), "_blank"},
+		{"the open link leaks nothing", card.Find("a.open").AttrOr("rel", ""), "noopener noreferrer nofollow"},
+		{"the open link is called open", card.Find("a.open").Text(), "open"},
+		{"the time is machine readable", card.Find("time").AttrOr("datetime", ""), "2026-02-11T09:30:05Z"},
+		{"the time is short for people", card.Find("time").Text(), "Feb 11, 09:30 UTC"},
 		{"the card is an article", card.Children().First().Nodes[0].Data, "article"},
 	}
 	for _, c := range checks {
@@ -83,8 +83,8 @@ func TestCardFallbacks(t *testing.T) {
 			name: "a missing name shows the handle",
 			edit: func(tw *stream.Tweet) { tw.Author.Name = "  " },
 			check: func(t *testing.T, doc *goquery.Document) {
-				wantText(t, byTestID(doc, "card-name").Text(), "ada")
-				wantText(t, byTestID(doc, "card-handle").Text(), "@ada")
+				wantText(t, doc.Find(".name").Text(), "ada")
+				wantText(t, doc.Find(".handle").Text(), "@ada")
 			},
 		},
 		{
@@ -107,7 +107,7 @@ func TestCardFallbacks(t *testing.T) {
 			name: "no language leaves out the lang attribute",
 			edit: func(tw *stream.Tweet) { tw.Lang = "" },
 			check: func(t *testing.T, doc *goquery.Document) {
-				if _, ok := byTestID(doc, "card-text").Attr("lang"); ok {
+				if _, ok := doc.Find(".text").Attr("lang"); ok {
 					t.Error("card-text has a lang attribute")
 				}
 			},
@@ -116,7 +116,7 @@ func TestCardFallbacks(t *testing.T) {
 			name: "a malformed language leaves out the lang attribute",
 			edit: func(tw *stream.Tweet) { tw.Lang = "en us" },
 			check: func(t *testing.T, doc *goquery.Document) {
-				if _, ok := byTestID(doc, "card-text").Attr("lang"); ok {
+				if _, ok := doc.Find(".text").Attr("lang"); ok {
 					t.Error("card-text has a lang attribute")
 				}
 			},
@@ -125,14 +125,14 @@ func TestCardFallbacks(t *testing.T) {
 			name: "no URL leaves out the open link",
 			edit: func(tw *stream.Tweet) { tw.URL = "" },
 			check: func(t *testing.T, doc *goquery.Document) {
-				wantCount(t, byTestID(doc, "card-open"), 0)
+				wantCount(t, doc.Find("a.open"), 0)
 			},
 		},
 		{
 			name: "a missing creation time shows the ingestion time",
 			edit: func(tw *stream.Tweet) { tw.CreatedAt = time.Time{} },
 			check: func(t *testing.T, doc *goquery.Document) {
-				wantText(t, byTestID(doc, "card-time").AttrOr("datetime", ""), "2026-02-11T09:30:06Z")
+				wantText(t, doc.Find("time").AttrOr("datetime", ""), "2026-02-11T09:30:06Z")
 			},
 		},
 		{
@@ -148,7 +148,7 @@ func TestCardFallbacks(t *testing.T) {
 				tw.CreatedAt = time.Date(2026, 2, 11, 10, 30, 5, 0, time.FixedZone("CET", 3600))
 			},
 			check: func(t *testing.T, doc *goquery.Document) {
-				wantText(t, byTestID(doc, "card-time").AttrOr("datetime", ""), "2026-02-11T09:30:05Z")
+				wantText(t, doc.Find("time").AttrOr("datetime", ""), "2026-02-11T09:30:05Z")
 			},
 		},
 	}

@@ -38,23 +38,29 @@ const (
 	closeGrace = time.Second
 )
 
-// client is one WebSocket connection. Exactly two goroutines use its
-// socket: the reader (the HTTP handler's goroutine) reads and handles client
-// messages, and the writer, which the reader starts and waits for, drains
-// the queue into frames. Rooms queue messages with send and never wait.
+// client is one WebSocket connection. Two goroutines use its socket: the
+// reader, which reads and handles client messages for the connection's whole
+// life, and the writer, which drains the queue into frames. The writer runs
+// only while there is something to write: send starts it, and it ends after
+// a second with nothing to do, so an idle connection costs one goroutine.
+// Rooms queue messages with send and never wait.
 type client struct {
 	hub  *Hub
 	conn *websocket.Conn
-	log  *slog.Logger
 
 	mu        sync.Mutex
 	q         queue
+	writing   bool // a writer goroutine runs
+	pingDue   bool // the writer is to send a ping
 	stopped   bool
 	closeCode int    // close frame the writer sends when it stops; 0 for none
 	closeText string // its reason
 	done      chan struct{}
 	wake      chan struct{} // capacity 1: a pending wake-up for the writer
-	readDone  chan struct{} // closed when the reader returns
+	readDone  chan struct{} // closed when the reader stops reading
+	writers   sync.WaitGroup
+
+	batch []entry // owned by the writer
 
 	// Owned by the reader goroutine.
 	rooms   map[string]*room
@@ -65,7 +71,6 @@ func newClient(h *Hub, conn *websocket.Conn) *client {
 	return &client{
 		hub:      h,
 		conn:     conn,
-		log:      h.log.With("remote", conn.RemoteAddr().String()),
 		q:        newQueue(h.cfg.QueueBytes),
 		done:     make(chan struct{}),
 		wake:     make(chan struct{}, 1),
@@ -73,6 +78,12 @@ func newClient(h *Hub, conn *websocket.Conn) *client {
 		rooms:    make(map[string]*room),
 		limiter:  rate.NewLimiter(rate.Limit(h.cfg.MessageRate), max(int(2*h.cfg.MessageRate), 1)),
 	}
+}
+
+// log returns the logger for this connection, built only when something is
+// logged, so that idle connections do not each hold one.
+func (c *client) log() *slog.Logger {
+	return c.hub.log.With("remote", c.conn.RemoteAddr().String())
 }
 
 // send queues e for the writer without waiting. A client whose queue is past
@@ -83,11 +94,31 @@ func (c *client) send(e entry) {
 		c.mu.Unlock()
 		return
 	}
-	ok := c.q.push(e)
-	c.mu.Unlock()
-	if !ok {
+	if !c.q.push(e) {
+		c.mu.Unlock()
 		c.stop(websocket.ClosePolicyViolation, "too slow")
 		return
+	}
+	c.wakeWriterLocked()
+	c.mu.Unlock()
+}
+
+// ping asks the writer to send a ping.
+func (c *client) ping() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.stopped {
+		c.pingDue = true
+		c.wakeWriterLocked()
+	}
+}
+
+// wakeWriterLocked starts the writer, or wakes the one that runs.
+func (c *client) wakeWriterLocked() {
+	if !c.writing {
+		c.writing = true
+		c.writers.Add(1)
+		go c.writeLoop()
 	}
 	select {
 	case c.wake <- struct{}{}:
@@ -107,67 +138,88 @@ func (c *client) stop(code int, text string) {
 	c.stopped, c.closeCode, c.closeText = true, code, text
 	c.q.take(nil)
 	close(c.done)
+	if code != 0 && !c.writing {
+		c.writing = true
+		c.writers.Add(1)
+		go c.writeLoop()
+	}
 }
 
 // writeLoop owns every write to the socket but the read limit's close frame,
-// which the websocket library writes itself. It runs until stop, or until a
-// write fails, and closes the socket as it returns.
+// which the websocket library writes itself. Woken with something to send,
+// it waits for the hub's next flush, so that what arrives meanwhile joins
+// the same frame: one system call for many messages is what lets a
+// connection keep up. It returns after a second with nothing to do, when a
+// write fails, or once stopped, after the close frame.
 func (c *client) writeLoop() {
-	ping := time.NewTicker(pingPeriod)
-	defer func() {
-		ping.Stop()
-		c.conn.Close()
-	}()
-	var batch []entry
+	defer c.writers.Done()
+	idle := false
 	for {
 		select {
 		case <-c.wake:
-			// Wait for the hub's next flush, so that what arrives meanwhile
-			// joins this write: one frame and one system call for many
-			// messages is what lets a connection keep up.
+			idle = false
 			select {
 			case <-c.hub.nextFlush():
 			case <-c.done:
-				continue
-			}
-			c.mu.Lock()
-			batch = c.q.take(batch[:0])
-			c.mu.Unlock()
-			err := c.writeBatch(batch)
-			clear(batch)
-			if err != nil {
-				c.logWriteError(err)
-				c.stop(0, "")
-				return
-			}
-		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				c.logWriteError(err)
-				c.stop(0, "")
-				return
 			}
 		case <-c.done:
+		case <-c.hub.nextSweep():
 			c.mu.Lock()
+			if idle && c.q.len() == 0 && !c.pingDue && !c.stopped {
+				c.writing = false
+				c.batch = nil
+				c.mu.Unlock()
+				return
+			}
+			c.mu.Unlock()
+			idle = true
+			continue
+		}
+		c.mu.Lock()
+		if c.stopped {
 			code, text := c.closeCode, c.closeText
 			c.mu.Unlock()
-			if code != 0 {
-				msg := websocket.FormatCloseMessage(code, text)
-				if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)) == nil {
-					// Closing the socket with the client's data unread
-					// resets it, which can discard the close frame before
-					// the client reads it: wait for the client's close,
-					// which ends the reader.
-					t := time.NewTimer(closeGrace)
-					select {
-					case <-c.readDone:
-					case <-t.C:
-					}
-					t.Stop()
-				}
-			}
+			c.sendClose(code, text)
+			return
+		}
+		c.batch = c.q.take(c.batch[:0])
+		ping := c.pingDue
+		c.pingDue = false
+		c.mu.Unlock()
+
+		err := c.writeBatch(c.batch)
+		clear(c.batch)
+		if err == nil && ping {
+			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
+		}
+		if err != nil {
+			c.logWriteError(err)
+			c.stop(0, "")
+			// The reader may be waiting for a client that is gone.
+			_ = c.conn.Close()
 			return
 		}
 	}
+}
+
+// sendClose writes the close frame, when code is not zero, then closes the
+// socket, which ends the reader.
+func (c *client) sendClose(code int, text string) {
+	if code != 0 {
+		msg := websocket.FormatCloseMessage(code, text)
+		if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)) == nil {
+			// Closing the socket with the client's data unread resets it,
+			// which can discard the close frame before the client reads it:
+			// wait for the client's close, which ends the reader.
+			t := time.NewTimer(closeGrace)
+			select {
+			case <-c.readDone:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+	_ = c.conn.Close()
 }
 
 // writeBatch writes queued messages, joined by "\n", in as few frames as
@@ -217,14 +269,13 @@ var newline = []byte{'\n'}
 
 func (c *client) logWriteError(err error) {
 	if !errors.Is(err, websocket.ErrCloseSent) && !errors.Is(err, net.ErrClosed) {
-		c.log.Debug("write failed", "err", err)
+		c.log().Debug("write failed", "err", err)
 	}
 }
 
 // readLoop reads client messages until the connection ends, then takes the
-// client out of every room.
+// client out of every room, waits for its writer and closes the socket.
 func (c *client) readLoop() {
-	defer close(c.readDone)
 	c.conn.SetReadLimit(maxMessageSize)
 	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error {
@@ -235,20 +286,33 @@ func (c *client) readLoop() {
 		if err != nil {
 			switch {
 			case errors.Is(err, websocket.ErrReadLimit):
-				c.log.Info("closing connection: message over the read limit", "limit", maxMessageSize)
+				c.log().Info("closing connection: message over the read limit", "limit", maxMessageSize)
 			case websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived):
-				c.log.Debug("connection ended", "err", err)
+				c.log().Debug("connection ended", "err", err)
 			}
 			break
 		}
 		_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
-		c.handle(data)
+		// Handling a message (decoding it, joining a room and queueing its
+		// backlog) runs deep; on the reader's own stack it would leave it
+		// grown for the connection's whole life. A short-lived goroutine
+		// takes that depth instead, and the reader waits for it, so
+		// messages are still handled one at a time, in order.
+		handled := make(chan struct{})
+		go func() {
+			defer close(handled)
+			c.handle(data)
+		}()
+		<-handled
 	}
+	close(c.readDone)
 	now := time.Now()
 	for _, r := range c.rooms {
 		r.drop(c, now)
 	}
 	c.stop(0, "")
+	c.writers.Wait()
+	_ = c.conn.Close()
 }
 
 // handle answers one client message. Every refusal is an `error` message;

@@ -18,7 +18,7 @@ var writeBufferPool = &sync.Pool{}
 // before the upgrade; a client without an Origin header is let in.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	up := websocket.Upgrader{
-		ReadBufferSize:  1024,
+		ReadBufferSize:  512, // clients send little: a join is a few dozen bytes
 		WriteBufferSize: 16 << 10,
 		WriteBufferPool: writeBufferPool,
 		CheckOrigin:     h.checkOrigin,
@@ -40,29 +40,27 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
-		c.stop(1001, "server shutting down")
 		close(c.readDone) // no reader runs, so none to wait for
-		c.writeLoop()
+		c.stop(1001, "server shutting down")
+		c.writers.Wait()
 		return
 	}
 	h.clients[c] = struct{}{}
 	h.conns.Add(1)
 	h.mu.Unlock()
-	defer func() {
-		h.mu.Lock()
-		delete(h.clients, c)
-		h.mu.Unlock()
-		h.conns.Done()
-	}()
 
 	c.send(entry{frame: encode(trendsMessage{Type: "trends", Trends: h.Summaries()})})
-	writerDone := make(chan struct{})
+	// The reader gets a goroutine of its own, so that this one returns and
+	// the HTTP server's per-request memory goes with it.
 	go func() {
-		defer close(writerDone)
-		c.writeLoop()
+		defer func() {
+			h.mu.Lock()
+			delete(h.clients, c)
+			h.mu.Unlock()
+			h.conns.Done()
+		}()
+		c.readLoop()
 	}()
-	c.readLoop()
-	<-writerDone
 }
 
 func (h *Hub) checkOrigin(r *http.Request) bool {

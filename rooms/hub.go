@@ -91,10 +91,15 @@ type Hub struct {
 	closing bool
 	conns   sync.WaitGroup // connection goroutines
 
-	lastTrends atomic.Pointer[[]byte] // the last `trends` message sent
+	// trends is the last `trends` message sent, the same without rates, and
+	// when it was sent; owned by Run.
+	trends struct {
+		last, key []byte
+		at        time.Time
+	}
 
-	flushMu sync.Mutex
-	flushC  chan struct{} // closed at the next flush
+	flush *beacon // a writer with messages waits for its next beat
+	sweep *beacon // an idle writer ends at its second beat
 }
 
 var _ stream.Publisher = (*Hub)(nil)
@@ -124,10 +129,11 @@ func NewHub(cfg Config) (*Hub, error) {
 		render:  cfg.Render,
 		rooms:   make(map[string]*room),
 		clients: make(map[*client]struct{}),
-		flushC:  make(chan struct{}),
+		flush:   newBeacon(),
+		sweep:   newBeacon(),
 	}
 	if cfg.FlushInterval < 0 {
-		h.flushC = closedChan
+		h.flush.stop()
 	}
 	now := time.Now()
 	for _, t := range cfg.Trends.List() {
@@ -282,25 +288,35 @@ func (h *Hub) Summaries() []Summary {
 // every connection when the list changed, and drops custom trends idle for
 // longer than IdleTrendTTL, every StatsInterval until ctx is done.
 //
-// It also paces the connections' writes: a writer with messages waits for
-// the next flush, every FlushInterval, so that it writes them together.
-// Writers do not wait when the interval is negative, or once Run returns.
+// It also paces the connections' writers: a writer with messages waits for
+// the next flush, every FlushInterval, so that it writes them together; an
+// idle writer ends at a sweep, every second; and every connection is pinged
+// every pingPeriod. Writers do not wait for a flush when the interval is
+// negative, or once Run has returned.
 func (h *Hub) Run(ctx context.Context) error {
 	stats := time.NewTicker(h.cfg.StatsInterval)
 	defer stats.Stop()
+	sweep := time.NewTicker(time.Second)
+	defer sweep.Stop()
+	ping := time.NewTicker(pingPeriod)
+	defer ping.Stop()
 	var flushC <-chan time.Time
 	if h.cfg.FlushInterval > 0 {
 		flush := time.NewTicker(h.cfg.FlushInterval)
 		defer flush.Stop()
 		flushC = flush.C
 	}
-	defer h.flush(true)
+	defer h.flush.stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-flushC:
-			h.flush(false)
+			h.flush.beat()
+		case <-sweep.C:
+			h.sweep.beat()
+		case <-ping.C:
+			h.pingAll()
 		case now := <-stats.C:
 			h.tick(now)
 		}
@@ -308,31 +324,54 @@ func (h *Hub) Run(ctx context.Context) error {
 }
 
 // nextFlush returns a channel that is closed at the next flush.
-func (h *Hub) nextFlush() <-chan struct{} {
-	h.flushMu.Lock()
-	defer h.flushMu.Unlock()
-	return h.flushC
+func (h *Hub) nextFlush() <-chan struct{} { return h.flush.next() }
+
+// nextSweep returns a channel that is closed at the next sweep.
+func (h *Hub) nextSweep() <-chan struct{} { return h.sweep.next() }
+
+func (h *Hub) pingAll() {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		c.ping()
+	}
 }
 
-// flush releases the writers waiting for it. After the last flush, writers
-// no longer wait.
-func (h *Hub) flush(last bool) {
-	h.flushMu.Lock()
-	defer h.flushMu.Unlock()
-	if h.flushC == closedChan {
-		return // writers do not wait: the interval is negative
-	}
-	close(h.flushC)
-	if last {
-		h.flushC = closedChan
-		return
-	}
-	h.flushC = make(chan struct{})
+// beacon lets any number of goroutines wait for its next beat without a
+// timer each: a channel that is closed at each beat and replaced.
+type beacon struct {
+	mu      sync.Mutex
+	c       chan struct{}
+	stopped bool
 }
 
-// closedChan is a channel that is always closed: writers that wait on it do
-// not wait.
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+func newBeacon() *beacon { return &beacon{c: make(chan struct{})} }
+
+// next returns a channel that is closed at the next beat.
+func (b *beacon) next() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.c
+}
+
+func (b *beacon) beat() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.stopped {
+		close(b.c)
+		b.c = make(chan struct{})
+	}
+}
+
+// stop closes the channel for good: from then on, nobody waits.
+func (b *beacon) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.stopped {
+		b.stopped = true
+		close(b.c)
+	}
+}
 
 func (h *Hub) tick(now time.Time) {
 	h.sweepIdle(now)
@@ -343,17 +382,32 @@ func (h *Hub) tick(now time.Time) {
 	for i, r := range rs {
 		summaries[i] = r.tick(now)
 	}
+	// Every connection gets the list, so it goes out at once only when a
+	// trend or a member count changed; a change of rates alone waits for
+	// trendsRateInterval.
 	msg := encode(trendsMessage{Type: "trends", Trends: summaries})
-	if last := h.lastTrends.Load(); last != nil && bytes.Equal(msg, *last) {
+	if bytes.Equal(msg, h.trends.last) {
 		return
 	}
-	h.lastTrends.Store(&msg)
+	for i := range summaries {
+		summaries[i].PerMinute = 0
+	}
+	key := encode(summaries)
+	if bytes.Equal(key, h.trends.key) && now.Sub(h.trends.at) < trendsRateInterval {
+		return
+	}
+	h.trends.last, h.trends.key, h.trends.at = msg, key, now
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
 		c.send(entry{frame: msg})
 	}
 }
+
+// trendsRateInterval is how often, at most, every connection is sent the
+// trend list when only the per-minute rates changed: often enough for the
+// page, rarely enough that idle connections stay idle.
+const trendsRateInterval = 10 * time.Second
 
 // sweepIdle drops the custom rooms that have had no member for IdleTrendTTL.
 func (h *Hub) sweepIdle(now time.Time) {

@@ -596,3 +596,26 @@ func TestGoingAwayReachesAClientThatIsStillSending(t *testing.T) {
 		}
 	}
 }
+
+func TestAnIdleConnectionKeepsNoWriter(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	c.join("golang")
+	s.hub.mu.RLock()
+	var sc *client
+	for cl := range s.hub.clients {
+		sc = cl
+	}
+	s.hub.mu.RUnlock()
+	eventually(t, "the idle writer ends", func() bool {
+		s.hub.sweep.beat()
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		return !sc.writing
+	})
+	s.publish("golang")
+	c.expect("tweet", "golang") // a writer starts again for it
+	sc.ping()
+	c.send(`{"type":"leave","room":"golang"}`)
+	c.expect("left", "golang") // pinged and still working
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHandleFrameCountsEveryMessageOfAFrame(t *testing.T) {
+	f := newFleet(nil)
+	f.measureFrom.Store(0)
+	c := newClient(false, []string{"golang", "rust"}, f)
+	now := ingested.Add(3 * time.Millisecond)
+
+	frames := []string{
+		// The joins' answers, each with a backlog up to seq 2.
+		strings.Join([]string{
+			`{"type":"joined","room":"golang","epoch":"e","seq":2,"members":1}`,
+			tweetLine("golang", 1, ingested),
+			tweetLine("golang", 2, ingested),
+			`{"type":"joined","room":"rust","epoch":"e","seq":0,"members":1}`,
+		}, "\n"),
+		// Live tweets: golang loses 4 and has 5..6 skipped; rust repeats 1.
+		strings.Join([]string{
+			tweetLine("golang", 3, ingested),
+			tweetLine("rust", 1, ingested),
+			tweetLine("golang", 5, ingested),
+			`{"type":"skipped","room":"golang","from_seq":6,"to_seq":7,"count":2}`,
+			tweetLine("golang", 8, ingested),
+			tweetLine("rust", 1, ingested),
+			`{"type":"stats","room":"golang","members":1,"per_minute":60}`,
+		}, "\n"),
+		// A broken line, a stray room and an error: counted, and the rest
+		// of the frame still read.
+		strings.Join([]string{
+			`{"type":"tweet","room":"golang","seq":`,
+			tweetLine("python", 1, ingested),
+			`{"type":"error","code":"rate_limited","message":"slow down"}`,
+			tweetLine("rust", 2, ingested),
+			"",
+		}, "\n"),
+	}
+	for _, frame := range frames {
+		c.handleFrame([]byte(frame), now.UnixNano())
+	}
+
+	s := &c.stats
+	for _, tt := range []struct {
+		name      string
+		got, want uint64
+	}{
+		{"live deliveries", s.deliveries.Load(), 5},
+		{"backlog", s.backlog.Load(), 2},
+		{"lost", s.lost.Load(), 1},
+		{"skipped", s.skipped.Load(), 2},
+		{"duplicates", s.duplicates.Load(), 1},
+		{"malformed", s.malformed.Load(), 1},
+		{"strays", s.strays.Load(), 1},
+		{"fallbacks", s.fallbacks.Load(), 0},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %d, want %d", tt.name, tt.got, tt.want)
+		}
+	}
+	if got := f.joined.Load(); got != 1 {
+		t.Errorf("fleet.joined = %d, want 1: the client joined both its rooms", got)
+	}
+	if got := f.errors.snapshot()["error: rate_limited"]; got != 1 {
+		t.Errorf("error messages counted = %d, want 1", got)
+	}
+	var h histogram
+	h.add(&s.latency)
+	if h.count != 5 || h.maxUS != 3000 {
+		t.Errorf("latency: %d samples, max %d µs; want 5 samples of 3000 µs", h.count, h.maxUS)
+	}
+}
+
+func TestHandleFrameTimesOnlyTheWindow(t *testing.T) {
+	f := newFleet(nil)
+	c := newClient(false, []string{"golang"}, f)
+	c.handleFrame([]byte(`{"type":"joined","room":"golang","epoch":"e","seq":0,"members":1}`), 0)
+	at := ingested.Add(time.Millisecond).UnixNano()
+	send := func(seq uint64) { c.handleFrame([]byte(tweetLine("golang", seq, ingested)), at) }
+
+	send(1) // before the window
+	f.measureFrom.Store(at)
+	send(2)
+	send(3)
+	f.measureUntil.Store(at)
+	send(4) // after it
+
+	var h histogram
+	h.add(&c.stats.latency)
+	if h.count != 2 {
+		t.Errorf("%d latency samples, want 2: only those in the window", h.count)
+	}
+	if got := c.stats.deliveries.Load(); got != 4 {
+		t.Errorf("deliveries = %d, want 4: every live tweet is delivered", got)
+	}
+}
+
+func TestClientFindsItsRoomsWithManyOfThem(t *testing.T) {
+	var rooms []string
+	for i := range 3 * tallyMapMin {
+		rooms = append(rooms, fmt.Sprintf("t%03d", i))
+	}
+	f := newFleet(nil)
+	c := newClient(false, rooms, f)
+	for _, room := range rooms {
+		c.handleFrame(fmt.Appendf(nil, `{"type":"joined","room":%q,"seq":0,"members":1}`, room), 0)
+	}
+	for _, room := range rooms {
+		c.handleFrame([]byte(tweetLine(room, 1, ingested)), 0)
+	}
+	if got, want := c.stats.deliveries.Load(), uint64(len(rooms)); got != want {
+		t.Errorf("deliveries = %d, want %d (strays %d)", got, want, c.stats.strays.Load())
+	}
+	if f.joined.Load() != 1 || f.settled.Load() != 1 {
+		t.Errorf("joined %d, settled %d; want 1 and 1", f.joined.Load(), f.settled.Load())
+	}
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// config is everything the flags set.
+type config struct {
+	url         string
+	clients     int
+	rooms       int
+	roomNames   []string
+	perClient   int
+	duration    time.Duration
+	connectRate float64
+	slow        int
+	json        bool
+	warmup      time.Duration
+	origin      string
+}
+
+// usageError is a bad flag or flag value: the command exits with 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// readingTheReport ends the -h text.
+const readingTheReport = `
+Reading the report. A progress line goes to stderr every second: time
+since start, the phase, connections open out of those asked, clients that
+joined all their rooms, live tweets received in the last second, p99
+latency so far, tweets lost and skipped so far, errors, and this process's
+CPU use. At the end a table goes to stdout and then, with -json, one JSON
+line, always the last line, for 'tail -1 | jq'.
+
+The measured window starts once every client has joined its rooms (or
+failed) and lasts -duration. "deliveries" are the live tweets received in
+it, and deliveries/s divides them by the window. The tweets a join sends
+from the room's history ("backlog") are counted apart and never timed.
+Latency runs from a tweet's ingested_at to the moment its frame was read,
+over the window less its first -warmup: it includes the server's queues,
+the network and this process's own delays. "lost" counts the seqs missing
+between two tweets of a room for one client, from the first tweet it saw
+there; "skipped" adds up the counts of skipped messages, tweets the server
+dropped for a client that could not keep up and said so. Both cover the
+whole run. Slow clients (-slow) have their own column: they are meant to
+lose tweets; fast clients that lose tweets or slow down while they do
+would mean one slow reader hurts the others. Errors are counted by kind:
+dial, handshake status, read, close codes received, and the codes of the
+server's error messages.
+
+Look at "loadgen CPU" first: near 100% of one core means this process, not
+the server, was the limit, and the figures understate the server.
+
+Exit status: 0 after a run, 1 when no client could connect or join, 2 for
+a bad flag.
+`
+
+// parseConfig reads the command line. It returns flag.ErrHelp after
+// writing the usage to stdout for -h.
+func parseConfig(args []string, stdout io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	var usage bytes.Buffer
+	fs.SetOutput(&usage)
+	fs.StringVar(&cfg.url, "url", "ws://127.0.0.1:8080/ws", "the server's WebSocket endpoint; a loopback address only (127.0.0.1, ::1 or localhost)")
+	fs.IntVar(&cfg.clients, "clients", 1000, "connections to open, each one client")
+	fs.IntVar(&cfg.rooms, "rooms", 100, "rooms to spread the clients over: the first of the server's trends, then custom trends load-0001, load-0002, ... when the server has fewer")
+	fs.Func("room-names", "a comma-separated `list` of rooms to use instead of the server's trend list (-rooms then defaults to their number)", func(s string) error {
+		cfg.roomNames = nil
+		for _, name := range strings.Split(s, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				cfg.roomNames = append(cfg.roomNames, name)
+			}
+		}
+		return nil
+	})
+	fs.IntVar(&cfg.perClient, "per-client", 1, "rooms each client joins: client i joins rooms (i*per-client+k) mod rooms, k = 0 .. per-client-1")
+	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "how long to measure, from when every client has joined")
+	fs.Float64Var(&cfg.connectRate, "connect-rate", 500, "connections opened per second while connecting")
+	fs.IntVar(&cfg.slow, "slow", 0, "clients that read slowly (one frame, then a 100 ms pause), reported apart; the first ones, so each sits in a different room")
+	fs.BoolVar(&cfg.json, "json", true, "end the report with one JSON line")
+	fs.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "latencies in the window's first part are not counted")
+	fs.StringVar(&cfg.origin, "origin", "", "Origin header to send; empty sends none")
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprint(out, `Usage: loadgen [flags]
+
+Opens -clients WebSocket connections to a Tweet Streamer server on this
+machine, joins each to -per-client rooms, and measures for -duration how
+many tweets arrive, how late and how many go missing. It ends on its own:
+after connecting (paced by -connect-rate), the window and a normal close
+of every connection, and within -duration + clients/connect-rate + 30s in
+any case. Run the server with a mock rate high enough to load it, for
+example: tweetstreamer -mock-rate 40000 -trends t001,...,t100.
+
+`)
+		fs.PrintDefaults()
+		fmt.Fprint(out, readingTheReport)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, _ = stdout.Write(usage.Bytes())
+			return cfg, err
+		}
+		return cfg, usageError{fmt.Errorf("%v (see -h)", err)}
+	}
+	if fs.NArg() > 0 {
+		return cfg, usageError{fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))}
+	}
+	roomsSet := false
+	fs.Visit(func(f *flag.Flag) { roomsSet = roomsSet || f.Name == "rooms" })
+	if len(cfg.roomNames) > 0 && !roomsSet {
+		cfg.rooms = len(cfg.roomNames)
+	}
+	return cfg, cfg.validate()
+}
+
+func (c config) validate() error {
+	bad := func(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+	switch {
+	case c.clients < 1:
+		return bad("-clients must be at least 1")
+	case c.rooms < 1:
+		return bad("-rooms must be at least 1")
+	case c.perClient < 1 || c.perClient > c.rooms:
+		return bad("-per-client must be from 1 to -rooms (%d)", c.rooms)
+	case c.duration <= 0:
+		return bad("-duration must be above 0")
+	case !(c.connectRate > 0):
+		return bad("-connect-rate must be above 0")
+	case c.slow < 0 || c.slow > c.clients:
+		return bad("-slow must be from 0 to -clients (%d)", c.clients)
+	case c.warmup < 0 || c.warmup >= c.duration:
+		return bad("-warmup must be at least 0 and shorter than -duration")
+	}
+	return checkURL(c.url)
+}
+
+// checkURL accepts a ws or wss URL on a loopback address: the load
+// generator is for a server on this machine.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return usageError{fmt.Errorf("-url: %v", err)}
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return usageError{fmt.Errorf("-url must start with ws:// or wss://, not %q", raw)}
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return usageError{fmt.Errorf("-url must name a loopback address (127.0.0.1, ::1 or localhost), not %q", host)}
+	}
+	return nil
+}
+
+// runCap bounds a whole run: connecting, the window and the closing.
+func (c config) runCap() time.Duration {
+	return c.duration + connectTime(c.clients, c.connectRate) + 30*time.Second
+}
+
+// connectTime is how long pacing takes to start n connections at rate a
+// second.
+func connectTime(n int, rate float64) time.Duration {
+	return time.Duration(float64(n) / rate * float64(time.Second))
+}

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// fakeServer speaks enough of the live protocol for a run: the trend list
+// on connect, joined for every join (or the error it is told to send), and
+// then a fixed sequence of tweets for the room, with a gap and a skipped
+// range in it.
+type fakeServer struct {
+	t      *testing.T
+	trends []string
+	// refuse, when set, is the error code every join gets.
+	refuse string
+	// origin is the Origin a client must send; empty accepts any.
+	origin string
+
+	mu         sync.Mutex
+	joins      []string // rooms joined, in order
+	closeCodes []int    // close codes the clients sent
+}
+
+// The sequence each member of a room receives after the pause: seqs 1 to
+// 10, where 4 is lost without a word and 6 to 8 are reported skipped.
+const (
+	fakeLive    = 6 // tweets: 1, 2, 3, 5, 9, 10
+	fakeLost    = 1
+	fakeSkipped = 3
+	// fakePause is how long the server waits after joined before the
+	// sequence, so that it lands within the load generator's window.
+	fakePause = 300 * time.Millisecond
+)
+
+func (s *fakeServer) sequence(room string) [][]byte {
+	at := time.Now().Add(-time.Millisecond)
+	tw := func(seq uint64) string { return tweetLine(room, seq, at) }
+	return [][]byte{
+		[]byte(strings.Join([]string{tw(1), tw(2), tw(3)}, "\n")),
+		[]byte(tw(5) + "\n" + fmt.Sprintf(`{"type":"skipped","room":%q,"from_seq":6,"to_seq":8,"count":3}`, room)),
+		[]byte(tw(9) + "\n" + tw(10)),
+	}
+}
+
+func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool {
+		return s.origin == "" || r.Header.Get("Origin") == s.origin
+	}}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var list []string
+	for _, t := range s.trends {
+		list = append(list, fmt.Sprintf(`{"room":%q,"members":0,"per_minute":0,"custom":false}`, t))
+	}
+	_ = conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"trends","trends":[`+strings.Join(list, ",")+`]}`))
+
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		s.closed(err) // the trend list's probe
+		return
+	}
+	var join struct{ Type, Room string }
+	if err := json.Unmarshal(data, &join); err != nil || join.Type != "join" {
+		s.t.Errorf("fake server: first message %q, want a join", data)
+		return
+	}
+	s.mu.Lock()
+	s.joins = append(s.joins, join.Room)
+	s.mu.Unlock()
+	if s.refuse != "" {
+		_ = conn.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"error","code":%q,"message":"no","room":%q}`, s.refuse, join.Room))
+	} else {
+		_ = conn.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"joined","room":%q,"epoch":"e1","seq":0,"members":1}`, join.Room))
+		time.Sleep(fakePause)
+		for _, frame := range s.sequence(join.Room) {
+			_ = conn.WriteMessage(websocket.TextMessage, frame)
+		}
+	}
+	for {
+		if _, _, err := conn.ReadMessage(); err != nil {
+			s.closed(err)
+			return
+		}
+	}
+}
+
+func (s *fakeServer) closed(err error) {
+	code := 0
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		code = ce.Code
+	}
+	s.mu.Lock()
+	s.closeCodes = append(s.closeCodes, code)
+	s.mu.Unlock()
+}
+
+// start serves s on 127.0.0.1 and returns its WebSocket URL.
+func (s *fakeServer) start(t *testing.T) string {
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+}
+
+// runLoad runs the load generator with args and returns its error, its
+// report from the JSON line, and what it printed.
+func runLoad(t *testing.T, args ...string) (r *report, stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := run(ctx, append([]string{"loadgen"}, args...), &out, &errOut); err != nil {
+		return nil, out.String(), errOut.String(), err
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	r = new(report)
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), r); err != nil {
+		t.Fatalf("the last line of stdout is not the JSON report: %v\n%s", err, out.String())
+	}
+	return r, out.String(), errOut.String(), nil
+}
+
+func TestRunCountsDeliveriesAndLossAgainstAServer(t *testing.T) {
+	fake := &fakeServer{t: t, trends: []string{"golang", "rust"}, origin: "http://loadgen.test"}
+	url := fake.start(t)
+	r, stdout, stderr, err := runLoad(t, "-url", url, "-clients", "4", "-rooms", "3", "-slow", "1",
+		"-duration", "1s", "-warmup", "0s", "-connect-rate", "1000", "-origin", "http://loadgen.test")
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
+	}
+
+	if r.Clients != (clientCounts{Asked: 4, Connected: 4, Joined: 4, Slow: 1}) {
+		t.Errorf("clients = %+v, want 4 asked, connected and joined, 1 slow", r.Clients)
+	}
+	for _, g := range []struct {
+		name    string
+		got     groupReport
+		clients int
+	}{{"fast", r.Fast, 3}, {"slow", r.Slow, 1}} {
+		want := uint64(g.clients)
+		if g.got.Clients != g.clients || g.got.DeliveriesRun != fakeLive*want ||
+			g.got.Lost != fakeLost*want || g.got.Skipped != fakeSkipped*want ||
+			g.got.Duplicates != 0 || g.got.Backlog != 0 {
+			t.Errorf("%s clients: %+v\nwant %d clients, %d deliveries, %d lost, %d skipped, no duplicate or backlog",
+				g.name, g.got, g.clients, fakeLive*want, fakeLost*want, fakeSkipped*want)
+		}
+		if g.got.Latency.Samples > g.got.DeliveriesRun || g.got.Deliveries > g.got.DeliveriesRun {
+			t.Errorf("%s clients: %d samples and %d deliveries in the window, out of %d in the run",
+				g.name, g.got.Latency.Samples, g.got.Deliveries, g.got.DeliveriesRun)
+		}
+	}
+	if !r.Complete || r.DurationS < 1 || r.DurationS > 2 {
+		t.Errorf("window: complete %v, %.2fs; want a complete window of about 1s", r.Complete, r.DurationS)
+	}
+	if r.ErrorsTotal != 0 || r.ParseFallbacks != 0 {
+		t.Errorf("errors %v, fallbacks %d; want none", r.Errors, r.ParseFallbacks)
+	}
+
+	// Client i joins room i mod 3; the third room is made up, since the
+	// server has only two trends.
+	fake.mu.Lock()
+	joins, codes := slices.Sorted(slices.Values(fake.joins)), fake.closeCodes
+	fake.mu.Unlock()
+	if want := []string{"golang", "golang", "load-0001", "rust"}; !slices.Equal(joins, want) {
+		t.Errorf("the server saw joins for %q, want %q", joins, want)
+	}
+	if len(codes) != 5 || slices.ContainsFunc(codes, func(c int) bool { return c != websocket.CloseNormalClosure }) {
+		t.Errorf("close codes the server got: %v; want 1000 from the trend probe and each of the 4 clients", codes)
+	}
+
+	for _, want := range []string{"fast clients", "slow clients", "lost (seq gaps)", "loadgen CPU"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the table lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "measuring") {
+		t.Errorf("no progress line on stderr:\n%s", stderr)
+	}
+}
+
+func TestRunFailsWhenNoClientCanConnect(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "ws://" + ln.Addr().String() + "/ws"
+	ln.Close() // nothing listens there now
+
+	t.Run("reading the trend list", func(t *testing.T) {
+		_, _, _, err := runLoad(t, "-url", url, "-clients", "2", "-duration", "1s", "-warmup", "0s")
+		if !errors.As(err, new(setupError)) || !strings.Contains(err.Error(), "is the server running?") {
+			t.Errorf("run = %v, want a setup error that asks whether the server runs", err)
+		}
+	})
+	t.Run("with the rooms given", func(t *testing.T) {
+		_, _, _, err := runLoad(t, "-url", url, "-room-names", "golang", "-clients", "2", "-duration", "1s", "-warmup", "0s")
+		if !errors.As(err, new(setupError)) || !strings.Contains(err.Error(), "dial: connection refused ×2") {
+			t.Errorf("run = %v, want a setup error counting 2 refused dials", err)
+		}
+		if code := exitCode(err, new(bytes.Buffer)); code != 1 {
+			t.Errorf("exit code %d, want 1", code)
+		}
+	})
+}
+
+func TestRunFailsWhenEveryJoinIsRefused(t *testing.T) {
+	fake := &fakeServer{t: t, trends: []string{"golang"}, refuse: "too_many_trends"}
+	_, _, _, err := runLoad(t, "-url", fake.start(t), "-clients", "2", "-rooms", "1", "-duration", "1s", "-warmup", "0s")
+	if !errors.As(err, new(setupError)) || !strings.Contains(err.Error(), "error: too_many_trends ×2") {
+		t.Errorf("run = %v, want a setup error counting the 2 refusals", err)
+	}
+}
+
+func TestRunFlags(t *testing.T) {
+	t.Run("-h documents the flags and the report", func(t *testing.T) {
+		var stdout bytes.Buffer
+		if err := run(context.Background(), []string{"loadgen", "-h"}, &stdout, new(bytes.Buffer)); err != nil {
+			t.Fatalf("run -h = %v, want nil", err)
+		}
+		for _, want := range []string{"-connect-rate", "-room-names", "-slow", "-warmup", "Reading the report", "loadgen CPU"} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("-h lacks %q", want)
+			}
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"an unknown flag", []string{"-nope"}},
+		{"an address off this machine", []string{"-url", "ws://192.0.2.1:8080/ws"}},
+		{"an http URL", []string{"-url", "http://127.0.0.1:8080/ws"}},
+		{"more rooms per client than rooms", []string{"-rooms", "2", "-per-client", "3"}},
+		{"more slow clients than clients", []string{"-clients", "2", "-slow", "3"}},
+		{"a warm-up as long as the window", []string{"-duration", "2s", "-warmup", "2s"}},
+		{"a connect rate of zero", []string{"-connect-rate", "0"}},
+	} {
+		t.Run(tt.name+" is a usage error", func(t *testing.T) {
+			err := run(context.Background(), append([]string{"loadgen"}, tt.args...), new(bytes.Buffer), new(bytes.Buffer))
+			if code := exitCode(err, new(bytes.Buffer)); code != 2 {
+				t.Errorf("run(%q) = %v, exit code %d; want a usage error and 2", tt.args, err, code)
+			}
+		})
+	}
+}
+
+func TestRoomsSpreadEvenly(t *testing.T) {
+	for _, tt := range []struct {
+		name                string
+		clients, rooms, per int
+		wantMembers         int
+	}{
+		{"scenario A: 1,000 clients in 100 rooms", 1000, 100, 1, 10},
+		{"scenario B: 5,000 clients, 10 rooms, 2 each", 5000, 10, 2, 1000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rooms := padRooms(nil, tt.rooms)
+			members := map[string]int{}
+			for i := range tt.clients {
+				mine := roomsFor(i, tt.per, rooms)
+				if len(slices.Compact(slices.Sorted(slices.Values(mine)))) != tt.per {
+					t.Fatalf("client %d joins %q: the same room twice", i, mine)
+				}
+				for _, r := range mine {
+					members[r]++
+				}
+			}
+			for _, r := range rooms {
+				if members[r] != tt.wantMembers {
+					t.Errorf("room %s has %d members, want %d", r, members[r], tt.wantMembers)
+				}
+			}
+		})
+	}
+}
+
+func TestPadRoomsMakesUpCustomTrends(t *testing.T) {
+	if got, want := padRooms([]string{"golang", "rust"}, 4), []string{"golang", "rust", "load-0001", "load-0002"}; !slices.Equal(got, want) {
+		t.Errorf("padRooms = %q, want %q", got, want)
+	}
+	if got, want := padRooms([]string{"golang", "rust", "climate"}, 2), []string{"golang", "rust"}; !slices.Equal(got, want) {
+		t.Errorf("padRooms = %q, want %q", got, want)
+	}
+}

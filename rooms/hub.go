@@ -62,7 +62,7 @@ type Config struct {
 	StatsInterval time.Duration
 	// FlushInterval is how often connections write what they have queued:
 	// batching writes saves system calls, at the cost of up to this much
-	// latency. Zero means 5 ms; negative means write at once.
+	// latency. Zero means 20 ms; negative means write at once.
 	FlushInterval time.Duration
 	// IdleTrendTTL is how long a custom trend stays once its room has no
 	// member; zero means 10 minutes.
@@ -117,7 +117,7 @@ func NewHub(cfg Config) (*Hub, error) {
 	setDefault(&cfg.QueueBytes, 256<<10)
 	setDefault(&cfg.StatsInterval, 2*time.Second)
 	setDefault(&cfg.IdleTrendTTL, 10*time.Minute)
-	setDefault(&cfg.FlushInterval, 5*time.Millisecond)
+	setDefault(&cfg.FlushInterval, 20*time.Millisecond)
 	setDefault(&cfg.MessageRate, 20)
 	if cfg.History < 0 || cfg.MaxRoomsPerConn < 0 || cfg.QueueBytes < 0 {
 		return nil, errors.New("rooms: History, MaxRoomsPerConn and QueueBytes must not be negative")

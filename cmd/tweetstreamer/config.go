@@ -89,7 +89,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", 10*time.Minute, "how long a custom trend stays once no one watches it")
 	fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.DurationVar(&cfg.flushInterval, "flush-interval", 5*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
+	fs.DurationVar(&cfg.flushInterval, "flush-interval", 20*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tweetstreamer [flags]\n\nEvery flag can also be set in the environment: -mock-rate is %s.\n\n", envName("mock-rate"))

@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,10 @@ import (
 
 	"github.com/gorilla/websocket"
 )
+
+// socketSendBuffer is the kernel's send buffer for each connection: a few
+// full frames, enough to keep a fast reader's pipe full.
+const socketSendBuffer = 128 << 10
 
 // writeBufferPool lends write buffers to connections only while they write,
 // so an idle connection holds none.
@@ -35,6 +40,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The upgrader has answered with the error status.
 		h.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
 		return
+	}
+	// A small kernel send buffer keeps a slow reader's backlog in the queue,
+	// where it is bounded and reported as skipped, instead of megabytes of
+	// socket buffer that only make it later and later.
+	if tcp, ok := conn.NetConn().(*net.TCPConn); ok {
+		_ = tcp.SetWriteBuffer(socketSendBuffer)
 	}
 	c := newClient(h, conn)
 	h.mu.Lock()

@@ -299,11 +299,24 @@ func (c *client) readLoop() {
 		// takes that depth instead, and the reader waits for it, so
 		// messages are still handled one at a time, in order.
 		handled := make(chan struct{})
+		failed := false
 		go func() {
 			defer close(handled)
+			// This goroutine is not net/http's: a panic here would take the
+			// whole server down instead of this one connection.
+			defer func() {
+				if v := recover(); v != nil {
+					c.log().Error("handling a client message failed", "panic", v)
+					failed = true
+				}
+			}()
 			c.handle(data)
 		}()
 		<-handled
+		if failed {
+			c.stop(websocket.CloseInternalServerErr, "internal error")
+			break
+		}
 	}
 	close(c.readDone)
 	now := time.Now()

@@ -55,7 +55,8 @@ type Config struct {
 	// MaxRoomsPerConn caps the rooms one connection is in; zero means 20.
 	MaxRoomsPerConn int
 	// QueueBytes bounds each connection's outbound queue; past it, the
-	// oldest tweets are dropped and reported as skipped. Zero means 256 KiB.
+	// oldest tweets are dropped and reported as skipped. Zero means 256 KiB,
+	// or room for a whole backlog of History tweets of 2 KiB if that is more.
 	QueueBytes int
 	// StatsInterval is how often rooms send `stats` and the hub sends
 	// `trends`, when they changed; zero means 2 s.
@@ -114,7 +115,7 @@ func NewHub(cfg Config) (*Hub, error) {
 	}
 	setDefault(&cfg.History, 100)
 	setDefault(&cfg.MaxRoomsPerConn, 20)
-	setDefault(&cfg.QueueBytes, 256<<10)
+	setDefault(&cfg.QueueBytes, max(256<<10, cfg.History*2<<10))
 	setDefault(&cfg.StatsInterval, 2*time.Second)
 	setDefault(&cfg.IdleTrendTTL, 10*time.Minute)
 	setDefault(&cfg.FlushInterval, 20*time.Millisecond)

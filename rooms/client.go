@@ -41,16 +41,20 @@ const (
 // client is one WebSocket connection. Two goroutines use its socket: the
 // reader, which reads and handles client messages for the connection's whole
 // life, and the writer, which drains the queue into frames. The writer runs
-// only while there is something to write: send starts it, and it ends after
-// a second with nothing to do, so an idle connection costs one goroutine.
-// Rooms queue messages with send and never wait.
+// only while there is something to write: the hub starts or wakes it at the
+// flush after a message is queued, and ends it after a second with nothing
+// to do, so an idle connection costs one goroutine. Rooms queue messages
+// with send and never wait.
 type client struct {
 	hub  *Hub
 	conn *websocket.Conn
 
 	mu        sync.Mutex
 	q         queue
+	dirty     bool // marked for the hub's next flush
 	writing   bool // a writer goroutine runs
+	wrote     bool // the writer wrote since the last sweep
+	idleExit  bool // the writer is to end if it has nothing to write
 	pingDue   bool // the writer is to send a ping
 	stopped   bool
 	closeCode int    // close frame the writer sends when it stops; 0 for none
@@ -86,8 +90,9 @@ func (c *client) log() *slog.Logger {
 	return c.hub.log.With("remote", c.conn.RemoteAddr().String())
 }
 
-// send queues e for the writer without waiting. A client whose queue is past
-// its hard limit is not reading at all, and is disconnected.
+// send queues e for the writer without waiting: it goes out at the hub's
+// next flush, with whatever else is queued by then. A client whose queue is
+// past its hard limit is not reading at all, and is disconnected.
 func (c *client) send(e entry) {
 	c.mu.Lock()
 	if c.stopped {
@@ -99,8 +104,25 @@ func (c *client) send(e entry) {
 		c.stop(websocket.ClosePolicyViolation, "too slow")
 		return
 	}
-	c.wakeWriterLocked()
+	if !c.dirty {
+		if c.hub.markDirty(c) {
+			c.dirty = true
+		} else {
+			c.wakeWriterLocked()
+		}
+	}
 	c.mu.Unlock()
+}
+
+// flushNow wakes the writer for what is queued; the hub calls it at each
+// flush for the connections marked dirty.
+func (c *client) flushNow() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dirty = false
+	if !c.stopped {
+		c.wakeWriterLocked()
+	}
 }
 
 // ping asks the writer to send a ping.
@@ -111,6 +133,17 @@ func (c *client) ping() {
 		c.pingDue = true
 		c.wakeWriterLocked()
 	}
+}
+
+// sweep ends the writer if it wrote nothing since the last sweep.
+func (c *client) sweep() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writing && !c.wrote && !c.stopped {
+		c.idleExit = true
+		c.wakeWriterLocked()
+	}
+	c.wrote = false
 }
 
 // wakeWriterLocked starts the writer, or wakes the one that runs.
@@ -146,34 +179,18 @@ func (c *client) stop(code int, text string) {
 }
 
 // writeLoop owns every write to the socket but the read limit's close frame,
-// which the websocket library writes itself. Woken with something to send,
-// it waits for the hub's next flush, so that what arrives meanwhile joins
-// the same frame: one system call for many messages is what lets a
-// connection keep up. It returns after a second with nothing to do, when a
-// write fails, or once stopped, after the close frame.
+// which the websocket library writes itself. Each wake-up writes everything
+// queued in one frame (or a few, for a long batch): one system call for many
+// messages is what lets a busy connection keep up. It waits on its own
+// channels only, so a flush costs the hub one wake-up per dirty connection.
+// It returns when a sweep finds it idle, when a write fails, or once
+// stopped, after the close frame.
 func (c *client) writeLoop() {
 	defer c.writers.Done()
-	idle := false
 	for {
 		select {
 		case <-c.wake:
-			idle = false
-			select {
-			case <-c.hub.nextFlush():
-			case <-c.done:
-			}
 		case <-c.done:
-		case <-c.hub.nextSweep():
-			c.mu.Lock()
-			if idle && c.q.len() == 0 && !c.pingDue && !c.stopped {
-				c.writing = false
-				c.batch = nil
-				c.mu.Unlock()
-				return
-			}
-			c.mu.Unlock()
-			idle = true
-			continue
 		}
 		c.mu.Lock()
 		if c.stopped {
@@ -182,9 +199,18 @@ func (c *client) writeLoop() {
 			c.sendClose(code, text)
 			return
 		}
+		if c.q.len() == 0 && !c.pingDue {
+			if c.idleExit {
+				c.writing, c.idleExit, c.batch = false, false, nil
+				c.mu.Unlock()
+				return
+			}
+			c.mu.Unlock()
+			continue
+		}
 		c.batch = c.q.take(c.batch[:0])
 		ping := c.pingDue
-		c.pingDue = false
+		c.pingDue, c.idleExit, c.wrote = false, false, true
 		c.mu.Unlock()
 
 		err := c.writeBatch(c.batch)

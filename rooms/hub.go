@@ -99,8 +99,10 @@ type Hub struct {
 		at        time.Time
 	}
 
-	flush *beacon // a writer with messages waits for its next beat
-	sweep *beacon // an idle writer ends at its second beat
+	// The connections with messages for the next flush.
+	dirtyMu  sync.Mutex
+	dirty    []*client
+	batching bool // false: writers write at once
 }
 
 var _ stream.Publisher = (*Hub)(nil)
@@ -124,17 +126,13 @@ func NewHub(cfg Config) (*Hub, error) {
 		return nil, errors.New("rooms: History, MaxRoomsPerConn and QueueBytes must not be negative")
 	}
 	h := &Hub{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		epoch:   newEpoch(),
-		render:  cfg.Render,
-		rooms:   make(map[string]*room),
-		clients: make(map[*client]struct{}),
-		flush:   newBeacon(),
-		sweep:   newBeacon(),
-	}
-	if cfg.FlushInterval < 0 {
-		h.flush.stop()
+		cfg:      cfg,
+		log:      cfg.Logger,
+		epoch:    newEpoch(),
+		render:   cfg.Render,
+		rooms:    make(map[string]*room),
+		clients:  make(map[*client]struct{}),
+		batching: cfg.FlushInterval > 0,
 	}
 	now := time.Now()
 	for _, t := range cfg.Trends.List() {
@@ -289,11 +287,12 @@ func (h *Hub) Summaries() []Summary {
 // every connection when the list changed, and drops custom trends idle for
 // longer than IdleTrendTTL, every StatsInterval until ctx is done.
 //
-// It also paces the connections' writers: a writer with messages waits for
-// the next flush, every FlushInterval, so that it writes them together; an
-// idle writer ends at a sweep, every second; and every connection is pinged
-// every pingPeriod. Writers do not wait for a flush when the interval is
-// negative, or once Run has returned.
+// It also paces the connections' writers. A connection that has messages
+// is marked dirty, and every FlushInterval the hub wakes the writers of
+// the dirty ones, so that each writes all it gathered meanwhile at once.
+// Every second it tells writers that had nothing to write since the last
+// sweep to end, and every pingPeriod it pings every connection. Writers
+// write at once when the interval is negative, or once Run has returned.
 func (h *Hub) Run(ctx context.Context) error {
 	stats := time.NewTicker(h.cfg.StatsInterval)
 	defer stats.Stop()
@@ -307,15 +306,16 @@ func (h *Hub) Run(ctx context.Context) error {
 		defer flush.Stop()
 		flushC = flush.C
 	}
-	defer h.flush.stop()
+	defer h.stopBatching()
+	var dirty []*client
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-flushC:
-			h.flush.beat()
+			dirty = h.flush(dirty)
 		case <-sweep.C:
-			h.sweep.beat()
+			h.sweepWriters()
 		case <-ping.C:
 			h.pingAll()
 		case now := <-stats.C:
@@ -324,53 +324,55 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 }
 
-// nextFlush returns a channel that is closed at the next flush.
-func (h *Hub) nextFlush() <-chan struct{} { return h.flush.next() }
+// markDirty records that c has messages for the next flush. It is called
+// with c.mu held; it reports false when writes are not batched, and the
+// caller must wake the writer itself.
+func (h *Hub) markDirty(c *client) bool {
+	h.dirtyMu.Lock()
+	defer h.dirtyMu.Unlock()
+	if !h.batching {
+		return false
+	}
+	h.dirty = append(h.dirty, c)
+	return true
+}
 
-// nextSweep returns a channel that is closed at the next sweep.
-func (h *Hub) nextSweep() <-chan struct{} { return h.sweep.next() }
+// flush wakes the writer of every dirty connection. It takes the list in
+// exchange for spare, the previous one, and returns the list to reuse.
+func (h *Hub) flush(spare []*client) []*client {
+	h.dirtyMu.Lock()
+	dirty := h.dirty
+	h.dirty = spare[:0]
+	h.dirtyMu.Unlock()
+	for _, c := range dirty {
+		c.flushNow()
+	}
+	clear(dirty)
+	return dirty
+}
+
+// stopBatching makes every later message go out at once, and flushes what
+// is waiting: without Run, nothing would.
+func (h *Hub) stopBatching() {
+	h.dirtyMu.Lock()
+	h.batching = false
+	h.dirtyMu.Unlock()
+	h.flush(nil)
+}
+
+func (h *Hub) sweepWriters() {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		c.sweep()
+	}
+}
 
 func (h *Hub) pingAll() {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
 		c.ping()
-	}
-}
-
-// beacon lets any number of goroutines wait for its next beat without a
-// timer each: a channel that is closed at each beat and replaced.
-type beacon struct {
-	mu      sync.Mutex
-	c       chan struct{}
-	stopped bool
-}
-
-func newBeacon() *beacon { return &beacon{c: make(chan struct{})} }
-
-// next returns a channel that is closed at the next beat.
-func (b *beacon) next() <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.c
-}
-
-func (b *beacon) beat() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.stopped {
-		close(b.c)
-		b.c = make(chan struct{})
-	}
-}
-
-// stop closes the channel for good: from then on, nobody waits.
-func (b *beacon) stop() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.stopped {
-		b.stopped = true
-		close(b.c)
 	}
 }
 

@@ -608,7 +608,7 @@ func TestAnIdleConnectionKeepsNoWriter(t *testing.T) {
 	}
 	s.hub.mu.RUnlock()
 	eventually(t, "the idle writer ends", func() bool {
-		s.hub.sweep.beat()
+		s.hub.sweepWriters()
 		sc.mu.Lock()
 		defer sc.mu.Unlock()
 		return !sc.writing

@@ -163,6 +163,8 @@ func TestConfiguration(t *testing.T) {
 		{"a bad trend", []string{"-trends", "go,\x01"}, nil, "control character"},
 		{"more trends than allowed", []string{"-trends", "a,b,c", "-max-trends", "2"}, nil, "3 trends given but -max-trends is 2"},
 		{"no rooms per connection", []string{"-max-rooms", "0"}, nil, "-max-rooms must be at least 1"},
+		{"a negative flush interval", []string{"-flush-interval", "-1ms"}, nil, "-flush-interval must not be negative"},
+		{"a bad log level", []string{"-log-level", "loud"}, nil, "-log-level must be debug, info, warn or error"},
 		{"a stray argument", []string{"serve"}, nil, `unexpected argument "serve"`},
 	}
 	for _, tt := range tests {

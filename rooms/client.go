@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -39,47 +40,49 @@ const (
 )
 
 // client is one WebSocket connection. Two goroutines use its socket: the
-// reader, which reads and handles client messages for the connection's whole
-// life, and the writer, which drains the queue into frames. The writer runs
+// reader, which reads and handles client messages, and the writer, which
+// drains the queue into frames. The reader is a relay of short-lived
+// goroutines: one waits for a message on a small stack, the next reads and
+// handles it, then starts the next wait (see readLoop). The writer runs
 // only while there is something to write: the hub starts or wakes it at the
 // flush after a message is queued, and ends it after a second with nothing
-// to do, so an idle connection costs one goroutine. Rooms queue messages
-// with send and never wait.
+// to do, so an idle connection costs one small goroutine. Rooms queue
+// messages with send and never wait.
 type client struct {
 	hub  *Hub
 	conn *websocket.Conn
+	fc   *frameConn // the socket under conn
 
 	mu        sync.Mutex
 	q         queue
 	dirty     bool // marked for the hub's next flush
 	writing   bool // a writer goroutine runs
 	wrote     bool // the writer wrote since the last sweep
+	wrotePrev bool // and between the two sweeps before
 	idleExit  bool // the writer is to end if it has nothing to write
 	pingDue   bool // the writer is to send a ping
 	stopped   bool
-	closeCode int    // close frame the writer sends when it stops; 0 for none
-	closeText string // its reason
-	done      chan struct{}
+	closeCode int           // close frame the writer sends when it stops; 0 for none
+	closeText string        // its reason
 	wake      chan struct{} // capacity 1: a pending wake-up for the writer
 	readDone  chan struct{} // closed when the reader stops reading
 	writers   sync.WaitGroup
 
 	batch []entry // owned by the writer
 
-	// Owned by the reader goroutine.
-	rooms   map[string]*room
+	// Owned by the reader.
+	rooms   []*room // at most MaxRoomsPerConn, in the order joined
 	limiter *rate.Limiter
 }
 
-func newClient(h *Hub, conn *websocket.Conn) *client {
+func newClient(h *Hub, conn *websocket.Conn, fc *frameConn) *client {
 	return &client{
 		hub:      h,
 		conn:     conn,
+		fc:       fc,
 		q:        newQueue(h.cfg.QueueBytes),
-		done:     make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		readDone: make(chan struct{}),
-		rooms:    make(map[string]*room),
 		limiter:  rate.NewLimiter(rate.Limit(h.cfg.MessageRate), max(int(2*h.cfg.MessageRate), 1)),
 	}
 }
@@ -104,34 +107,49 @@ func (c *client) send(e entry) {
 		c.stop(websocket.ClosePolicyViolation, "too slow")
 		return
 	}
-	if !c.dirty {
-		if c.hub.markDirty(c) {
-			c.dirty = true
-		} else {
-			c.wakeWriterLocked()
-		}
-	}
+	c.markLocked()
 	c.mu.Unlock()
 }
 
-// flushNow wakes the writer for what is queued; the hub calls it at each
-// flush for the connections marked dirty.
-func (c *client) flushNow() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.dirty = false
-	if !c.stopped {
+// markLocked has the writer write at the hub's next flush, or at once when
+// writes are not batched.
+func (c *client) markLocked() {
+	if c.dirty {
+		return
+	}
+	if c.hub.markDirty(c) {
+		c.dirty = true
+	} else {
 		c.wakeWriterLocked()
 	}
 }
 
-// ping asks the writer to send a ping.
+// flushNow wakes the writer for what is queued; the hub calls it at each
+// flush for the connections marked dirty. Where no writer runs and
+// mayStart is false, the connection stays dirty and it reports kept.
+func (c *client) flushNow(mayStart bool) (started, kept bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		c.dirty = false
+		return false, false
+	}
+	if !c.writing && !mayStart {
+		return false, true
+	}
+	c.dirty = false
+	started = !c.writing
+	c.wakeWriterLocked()
+	return started, false
+}
+
+// ping asks the writer to send a ping at the next flush.
 func (c *client) ping() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.stopped {
 		c.pingDue = true
-		c.wakeWriterLocked()
+		c.markLocked()
 	}
 }
 
@@ -143,7 +161,7 @@ func (c *client) sweep() {
 		c.idleExit = true
 		c.wakeWriterLocked()
 	}
-	c.wrote = false
+	c.wrotePrev, c.wrote = c.wrote, false
 }
 
 // wakeWriterLocked starts the writer, or wakes the one that runs.
@@ -170,11 +188,8 @@ func (c *client) stop(code int, text string) {
 	}
 	c.stopped, c.closeCode, c.closeText = true, code, text
 	c.q.take(nil)
-	close(c.done)
-	if code != 0 && !c.writing {
-		c.writing = true
-		c.writers.Add(1)
-		go c.writeLoop()
+	if c.writing || code != 0 {
+		c.wakeWriterLocked()
 	}
 }
 
@@ -183,15 +198,16 @@ func (c *client) stop(code int, text string) {
 // queued in one frame (or a few, for a long batch): one system call for many
 // messages is what lets a busy connection keep up. It waits on its own
 // channels only, so a flush costs the hub one wake-up per dirty connection.
-// It returns when a sweep finds it idle, when a write fails, or once
-// stopped, after the close frame.
+// A writer whose write was the connection's first in two sweeps returns as
+// soon as nothing is left, so that a message to every member of a crowd of
+// quiet connections (room stats, a ping) does not leave a goroutine behind
+// for each; a connection written to more often is busy, and its writer
+// stays until a sweep finds it idle. It also returns when a write fails,
+// or once stopped, after the close frame.
 func (c *client) writeLoop() {
 	defer c.writers.Done()
 	for {
-		select {
-		case <-c.wake:
-		case <-c.done:
-		}
+		<-c.wake
 		c.mu.Lock()
 		if c.stopped {
 			code, text := c.closeCode, c.closeText
@@ -202,6 +218,7 @@ func (c *client) writeLoop() {
 		if c.q.len() == 0 && !c.pingDue {
 			if c.idleExit {
 				c.writing, c.idleExit, c.batch = false, false, nil
+				c.q.release()
 				c.mu.Unlock()
 				return
 			}
@@ -209,7 +226,7 @@ func (c *client) writeLoop() {
 			continue
 		}
 		c.batch = c.q.take(c.batch[:0])
-		ping := c.pingDue
+		ping, busy := c.pingDue, c.wrote || c.wrotePrev
 		c.pingDue, c.idleExit, c.wrote = false, false, true
 		c.mu.Unlock()
 
@@ -225,7 +242,22 @@ func (c *client) writeLoop() {
 			_ = c.conn.Close()
 			return
 		}
+		if !busy && c.endIfDone() {
+			return
+		}
 	}
+}
+
+// endIfDone ends the writer if nothing waits to be written.
+func (c *client) endIfDone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.q.len() > 0 || c.pingDue || c.stopped {
+		return false
+	}
+	c.writing, c.idleExit, c.batch = false, false, nil
+	c.q.release()
+	return true
 }
 
 // sendClose writes the close frame, when code is not zero, then closes the
@@ -299,51 +331,33 @@ func (c *client) logWriteError(err error) {
 	}
 }
 
-// readLoop reads client messages until the connection ends, then takes the
-// client out of every room, waits for its writer and closes the socket.
+// readLoop starts reading client messages. Until the connection ends, a
+// goroutine waits for the next message (awaitMessage), then another reads
+// and handles it (readMessage) and starts the next wait: the wait, which is
+// what an idle connection does, keeps a small stack, and the depth of
+// handling a message goes with the goroutine that did it. Messages are
+// still handled one at a time, in order. The last one out ends the
+// connection (finishReading).
 func (c *client) readLoop() {
 	c.conn.SetReadLimit(maxMessageSize)
 	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error {
 		return c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	})
-	for {
-		_, data, err := c.conn.ReadMessage()
-		if err != nil {
-			switch {
-			case errors.Is(err, websocket.ErrReadLimit):
-				c.log().Info("closing connection: message over the read limit", "limit", maxMessageSize)
-			case websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived):
-				c.log().Debug("connection ended", "err", err)
-			}
-			break
-		}
-		_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
-		// Handling a message (decoding it, joining a room and queueing its
-		// backlog) runs deep; on the reader's own stack it would leave it
-		// grown for the connection's whole life. A short-lived goroutine
-		// takes that depth instead, and the reader waits for it, so
-		// messages are still handled one at a time, in order.
-		handled := make(chan struct{})
-		failed := false
-		go func() {
-			defer close(handled)
-			// This goroutine is not net/http's: a panic here would take the
-			// whole server down instead of this one connection.
-			defer func() {
-				if v := recover(); v != nil {
-					c.log().Error("handling a client message failed", "panic", v)
-					failed = true
-				}
-			}()
-			c.handle(data)
-		}()
-		<-handled
-		if failed {
-			c.stop(websocket.CloseInternalServerErr, "internal error")
-			break
-		}
+	go c.await()
+}
+
+func (c *client) await() {
+	if c.awaitMessage() {
+		go c.readMessage()
+		return
 	}
+	c.finishReading()
+}
+
+// finishReading takes the client out of every room, waits for its writer,
+// closes the socket and lets the hub forget it.
+func (c *client) finishReading() {
 	close(c.readDone)
 	now := time.Now()
 	for _, r := range c.rooms {
@@ -352,6 +366,69 @@ func (c *client) readLoop() {
 	c.stop(0, "")
 	c.writers.Wait()
 	_ = c.conn.Close()
+	c.hub.forget(c)
+}
+
+// awaitMessage waits until the client's next message begins to arrive,
+// discarding pongs, and lets the library read that message. Where the
+// reader does not peek, it returns at once and the library waits instead.
+// It returns false if a pong cannot be read: the connection is over.
+func (c *client) awaitMessage() bool {
+	fc := c.fc
+	for fc.peeking() {
+		kind, size := fc.awaitFrame()
+		switch kind {
+		case framePong:
+			if fc.discard(size) != nil {
+				return false
+			}
+			_ = fc.SetReadDeadline(time.Now().Add(pongWait))
+		case frameMessage:
+			fc.budget = size
+			return true
+		case frameEnd:
+			// The library reads the same end, and reports it.
+			fc.budget = -1
+			return true
+		default:
+			fc.handOver()
+			return true
+		}
+	}
+	return true
+}
+
+// readMessage reads one client message and handles it, then starts the
+// wait for the next one, or ends the connection.
+func (c *client) readMessage() {
+	more := false
+	defer func() {
+		// This goroutine is not net/http's: a panic here would take the
+		// whole server down instead of this one connection.
+		if v := recover(); v != nil {
+			c.log().Error("handling a client message failed", "panic", v)
+			c.stop(websocket.CloseInternalServerErr, "internal error")
+			more = false
+		}
+		if more {
+			go c.await()
+		} else {
+			c.finishReading()
+		}
+	}()
+	_, data, err := c.conn.ReadMessage()
+	if err != nil {
+		switch {
+		case errors.Is(err, websocket.ErrReadLimit):
+			c.log().Info("closing connection: message over the read limit", "limit", maxMessageSize)
+		case websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived):
+			c.log().Debug("connection ended", "err", err)
+		}
+		return
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.handle(data)
+	more = true
 }
 
 // handle answers one client message. Every refusal is an `error` message;
@@ -384,7 +461,7 @@ func (c *client) handle(data []byte) {
 		c.sendError(CodeBadRoom, err.Error(), clip(*m.Room))
 		return
 	}
-	r, joined := c.rooms[name]
+	i := c.roomIndex(name)
 	switch m.Type {
 	case "join":
 		c.join(name, &m)
@@ -395,14 +472,15 @@ func (c *client) handle(data []byte) {
 			return
 		}
 	}
-	if !joined {
+	if i < 0 {
 		c.sendError(CodeNotJoined, "not in this room", name)
 		return
 	}
+	r := c.rooms[i]
 	switch m.Type {
 	case "leave":
 		r.leave(c, time.Now())
-		delete(c.rooms, name)
+		c.rooms = slices.Delete(c.rooms, i, i+1)
 	case "pause":
 		r.pause(c)
 	case "resume":
@@ -411,8 +489,8 @@ func (c *client) handle(data []byte) {
 }
 
 func (c *client) join(name string, m *clientMessage) {
-	if r, ok := c.rooms[name]; ok {
-		r.join(c, m.Epoch, m.Since)
+	if i := c.roomIndex(name); i >= 0 {
+		c.rooms[i].join(c, m.Epoch, m.Since)
 		return
 	}
 	if len(c.rooms) >= c.hub.cfg.MaxRoomsPerConn {
@@ -428,7 +506,12 @@ func (c *client) join(name string, m *clientMessage) {
 		c.sendError(code, err.Error(), name)
 		return
 	}
-	c.rooms[name] = r
+	c.rooms = append(c.rooms, r)
+}
+
+// roomIndex finds the room called name among the client's, or returns -1.
+func (c *client) roomIndex(name string) int {
+	return slices.IndexFunc(c.rooms, func(r *room) bool { return r.name == name })
 }
 
 func (c *client) sendError(code, message, room string) {

@@ -23,7 +23,7 @@ var writeBufferPool = &sync.Pool{}
 // before the upgrade; a client without an Origin header is let in.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	up := websocket.Upgrader{
-		ReadBufferSize:  512, // clients send little: a join is a few dozen bytes
+		ReadBufferSize:  128, // clients send little: a join is a few dozen bytes
 		WriteBufferSize: 16 << 10,
 		WriteBufferPool: writeBufferPool,
 		CheckOrigin:     h.checkOrigin,
@@ -35,7 +35,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	conn, err := up.Upgrade(w, r, nil)
+	uw := &upgradeWriter{ResponseWriter: w, handedOver: &h.handedOver}
+	conn, err := up.Upgrade(uw, r, nil)
 	if err != nil {
 		// The upgrader has answered with the error status.
 		h.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
@@ -44,10 +45,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A small kernel send buffer keeps a slow reader's backlog in the queue,
 	// where it is bounded and reported as skipped, instead of megabytes of
 	// socket buffer that only make it later and later.
-	if tcp, ok := conn.NetConn().(*net.TCPConn); ok {
+	if tcp, ok := uw.conn.Conn.(*net.TCPConn); ok {
 		_ = tcp.SetWriteBuffer(socketSendBuffer)
 	}
-	c := newClient(h, conn)
+	c := newClient(h, conn, uw.conn)
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
@@ -61,17 +62,15 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 
 	c.send(entry{frame: encode(trendsMessage{Type: "trends", Trends: h.Summaries()})})
-	// The reader gets a goroutine of its own, so that this one returns and
-	// the HTTP server's per-request memory goes with it.
-	go func() {
-		defer func() {
-			h.mu.Lock()
-			delete(h.clients, c)
-			h.mu.Unlock()
-			h.conns.Done()
-		}()
-		c.readLoop()
-	}()
+	c.readLoop()
+}
+
+// forget drops a connection whose reader has finished.
+func (h *Hub) forget(c *client) {
+	h.mu.Lock()
+	delete(h.clients, c)
+	h.mu.Unlock()
+	h.conns.Done()
 }
 
 func (h *Hub) checkOrigin(r *http.Request) bool {

@@ -92,6 +92,10 @@ type Hub struct {
 	closing bool
 	conns   sync.WaitGroup // connection goroutines
 
+	// handedOver counts connections whose reads were left to the websocket
+	// library after an unusual frame (see frameConn).
+	handedOver atomic.Int64
+
 	// trends is the last `trends` message sent, the same without rates, and
 	// when it was sent; owned by Run.
 	trends struct {
@@ -290,13 +294,13 @@ func (h *Hub) Summaries() []Summary {
 // It also paces the connections' writers. A connection that has messages
 // is marked dirty, and every FlushInterval the hub wakes the writers of
 // the dirty ones, so that each writes all it gathered meanwhile at once.
-// Every second it tells writers that had nothing to write since the last
-// sweep to end, and every pingPeriod it pings every connection. Writers
+// Every writerIdle it tells writers that had nothing to write since the
+// last sweep to end, and every pingPeriod it pings every connection. Writers
 // write at once when the interval is negative, or once Run has returned.
 func (h *Hub) Run(ctx context.Context) error {
 	stats := time.NewTicker(h.cfg.StatsInterval)
 	defer stats.Stop()
-	sweep := time.NewTicker(time.Second)
+	sweep := time.NewTicker(writerIdle)
 	defer sweep.Stop()
 	ping := time.NewTicker(pingPeriod)
 	defer ping.Stop()
@@ -313,7 +317,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-flushC:
-			dirty = h.flush(dirty)
+			dirty = h.flush(dirty, false)
 		case <-sweep.C:
 			h.sweepWriters()
 		case <-ping.C:
@@ -337,15 +341,35 @@ func (h *Hub) markDirty(c *client) bool {
 	return true
 }
 
-// flush wakes the writer of every dirty connection. It takes the list in
-// exchange for spare, the previous one, and returns the list to reuse.
-func (h *Hub) flush(spare []*client) []*client {
+// maxWriterStarts bounds the writers one flush starts. A message to every
+// member of a large quiet room would otherwise start a goroutine for each at
+// once; past the bound, connections wait for the next flush. A variable for
+// the tests only.
+var maxWriterStarts = 1024
+
+// flush wakes the writer of every dirty connection, starting at most
+// maxWriterStarts writers unless unbounded. It takes the list in exchange
+// for spare, the previous one, and returns the list to reuse.
+func (h *Hub) flush(spare []*client, unbounded bool) []*client {
 	h.dirtyMu.Lock()
 	dirty := h.dirty
 	h.dirty = spare[:0]
 	h.dirtyMu.Unlock()
+	starts, kept := maxWriterStarts, 0
 	for _, c := range dirty {
-		c.flushNow()
+		started, keep := c.flushNow(unbounded || starts > 0)
+		if started {
+			starts--
+		}
+		if keep {
+			dirty[kept] = c
+			kept++
+		}
+	}
+	if kept > 0 {
+		h.dirtyMu.Lock()
+		h.dirty = append(h.dirty, dirty[:kept]...)
+		h.dirtyMu.Unlock()
 	}
 	clear(dirty)
 	return dirty
@@ -357,8 +381,13 @@ func (h *Hub) stopBatching() {
 	h.dirtyMu.Lock()
 	h.batching = false
 	h.dirtyMu.Unlock()
-	h.flush(nil)
+	h.flush(nil, true)
 }
+
+// writerIdle is how often writers that wrote nothing since the last sweep
+// are ended. A busy connection, written to every flush, keeps its writer
+// instead of starting one each time.
+const writerIdle = time.Second
 
 func (h *Hub) sweepWriters() {
 	h.mu.RLock()

@@ -13,7 +13,7 @@ import (
 // benchClient is a client with no socket: its queue is drained by the
 // benchmark, which stands in for the writer.
 func benchClient(h *Hub) *client {
-	return &client{hub: h, q: newQueue(h.cfg.QueueBytes), done: make(chan struct{}), wake: make(chan struct{}, 1), writing: true}
+	return &client{hub: h, q: newQueue(h.cfg.QueueBytes), wake: make(chan struct{}, 1), writing: true}
 }
 
 // BenchmarkPublish measures one publish fanned out to every member of a

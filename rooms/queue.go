@@ -100,4 +100,11 @@ func (q *queue) take(dst []entry) []entry {
 	return dst
 }
 
+// release lets an empty queue's storage go: an idle connection holds none.
+func (q *queue) release() {
+	if q.len() == 0 {
+		q.entries, q.head = nil, 0
+	}
+}
+
 func (q *queue) len() int { return len(q.entries) - q.head }

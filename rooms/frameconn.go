@@ -1,0 +1,168 @@
+package rooms
+
+import (
+	"bufio"
+	"encoding/binary"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"syscall"
+)
+
+// An idle connection's largest cost is the goroutine that waits for the
+// client's next message: blocked inside the websocket library's read, its
+// stack grows to 8 KiB and stays there. The reader therefore waits on the
+// socket itself, on a stack that stays at its first 2 KiB: it peeks at the
+// next frame's header, discards pongs itself, and hands a whole message to
+// the library (on a short-lived goroutine) only once one has begun to
+// arrive. frameConn lets the library read exactly that message and nothing
+// after it, so that nothing waits unseen in the library's buffer while the
+// reader waits on the socket.
+//
+// Anything unusual (a ping from the client, a fragmented message, a header
+// split across packets, a platform where the socket cannot be peeked at)
+// turns the connection over to the library for good, which reads and
+// checks every frame as it always would.
+
+// frameConn is the connection the websocket library reads from and writes
+// to.
+type frameConn struct {
+	net.Conn
+	raw syscall.RawConn // nil when the socket cannot be peeked at
+	// budget is how many more bytes the library may read; -1 for no limit.
+	// The reader sets it before it starts the goroutine that reads, which
+	// alone uses it until it is done.
+	budget int
+	// handedOver counts the connections that stopped peeking.
+	handedOver *atomic.Int64
+}
+
+func newFrameConn(conn net.Conn, handedOver *atomic.Int64) *frameConn {
+	fc := &frameConn{Conn: conn, budget: -1, handedOver: handedOver}
+	if canPeek {
+		if sc, ok := conn.(syscall.Conn); ok {
+			if raw, err := sc.SyscallConn(); err == nil {
+				fc.raw, fc.budget = raw, 0
+			}
+		}
+	}
+	return fc
+}
+
+// Read gives the library at most the bytes of the message the reader has
+// seen begin.
+func (fc *frameConn) Read(p []byte) (int, error) {
+	if fc.budget < 0 {
+		return fc.Conn.Read(p)
+	}
+	if fc.budget == 0 {
+		// The library wants more than the message it was given: trust it
+		// from now on.
+		fc.handOver()
+		return fc.Conn.Read(p)
+	}
+	if len(p) > fc.budget {
+		p = p[:fc.budget]
+	}
+	n, err := fc.Conn.Read(p)
+	fc.budget -= n
+	return n, err
+}
+
+// peeking reports whether the reader waits on the socket itself.
+func (fc *frameConn) peeking() bool { return fc.budget >= 0 }
+
+// handOver leaves every read to the library from now on.
+func (fc *frameConn) handOver() {
+	fc.budget = -1
+	fc.handedOver.Add(1)
+}
+
+// Kinds of client frame, from its first bytes.
+const (
+	frameOther   = iota // incomplete or unusual: the library reads it unaided
+	frameMessage        // a whole message in one frame: text, binary or close
+	framePong
+	frameEnd // no frame: the socket failed or the client closed it
+)
+
+// parseFrameHeader tells what kind of frame the bytes b start and, for a
+// message or a pong, its whole length in bytes (header, mask and payload).
+// It needs two bytes, four when the payload length takes 16 bits.
+func parseFrameHeader(b []byte) (kind, size int) {
+	if len(b) < 2 {
+		return frameOther, 0
+	}
+	const (
+		fin       = 0x80
+		rsv       = 0x70
+		masked    = 0x80
+		maskBytes = 4
+	)
+	if b[0]&fin == 0 || b[0]&rsv != 0 || b[1]&masked == 0 {
+		return frameOther, 0
+	}
+	header, payload := 2+maskBytes, int(b[1]&0x7f)
+	switch {
+	case payload == 127:
+		return frameOther, 0
+	case payload == 126:
+		if len(b) < 4 {
+			return frameOther, 0
+		}
+		header, payload = 4+maskBytes, int(binary.BigEndian.Uint16(b[2:4]))
+	}
+	switch op := b[0] & 0x0f; {
+	case op == websocketText || op == websocketBinary:
+		return frameMessage, header + payload
+	case op == websocketClose && payload <= 125:
+		return frameMessage, header + payload
+	case op == websocketPong && payload <= 125:
+		return framePong, header + payload
+	}
+	return frameOther, 0
+}
+
+// Frame opcodes (RFC 6455, section 5.2).
+const (
+	websocketText   = 1
+	websocketBinary = 2
+	websocketClose  = 8
+	websocketPong   = 10
+)
+
+// awaitFrame waits until the client's next frame begins and tells what it
+// is, or that the connection is over (the read deadline passed, the socket
+// is closed, the client closed its side).
+func (fc *frameConn) awaitFrame() (kind, size int) {
+	var head [4]byte
+	n, err := peek(fc.raw, head[:])
+	if err != nil || n == 0 {
+		return frameEnd, 0
+	}
+	return parseFrameHeader(head[:n])
+}
+
+// discard reads and drops n bytes the reader has seen begin to arrive.
+func (fc *frameConn) discard(n int) error {
+	return drop(fc.raw, n)
+}
+
+// upgradeWriter hands the websocket library a frameConn when it hijacks
+// the HTTP connection.
+type upgradeWriter struct {
+	http.ResponseWriter
+	handedOver *atomic.Int64
+	conn       *frameConn
+}
+
+func (w *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.conn = newFrameConn(conn, w.handedOver)
+	return w.conn, brw, nil
+}
+
+func (w *upgradeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,213 @@
+package rooms
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func TestParseFrameHeader(t *testing.T) {
+	tests := []struct {
+		name       string
+		head       []byte
+		kind, size int
+	}{
+		{"masked text", []byte{0x81, 0x80 | 20}, frameMessage, 26},
+		{"masked binary", []byte{0x82, 0x80 | 125}, frameMessage, 131},
+		{"16-bit length", []byte{0x81, 0x80 | 126, 0x01, 0x00}, frameMessage, 8 + 256},
+		{"16-bit length, cut short", []byte{0x81, 0x80 | 126, 0x01}, frameOther, 0},
+		{"64-bit length", []byte{0x81, 0x80 | 127, 0, 0}, frameOther, 0},
+		{"close", []byte{0x88, 0x80 | 2}, frameMessage, 8},
+		{"pong", []byte{0x8a, 0x80}, framePong, 6},
+		{"pong with payload", []byte{0x8a, 0x80 | 4}, framePong, 10},
+		{"ping", []byte{0x89, 0x80}, frameOther, 0},
+		{"first of several frames", []byte{0x01, 0x80 | 3}, frameOther, 0},
+		{"continuation", []byte{0x80, 0x80 | 3}, frameOther, 0},
+		{"unmasked", []byte{0x81, 20}, frameOther, 0},
+		{"reserved bit", []byte{0xc1, 0x80 | 20}, frameOther, 0},
+		{"unknown opcode", []byte{0x83, 0x80 | 1}, frameOther, 0},
+		{"one byte", []byte{0x81}, frameOther, 0},
+		{"nothing", nil, frameOther, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, size := parseFrameHeader(tt.head)
+			if kind != tt.kind || size != tt.size {
+				t.Errorf("parseFrameHeader(% x) = %d, %d; want %d, %d", tt.head, kind, size, tt.kind, tt.size)
+			}
+		})
+	}
+}
+
+// clientFrame builds one masked client frame.
+func clientFrame(fin bool, op byte, payload string) []byte {
+	b := []byte{op, 0x80}
+	if fin {
+		b[0] |= 0x80
+	}
+	switch n := len(payload); {
+	case n <= 125:
+		b[1] |= byte(n)
+	default:
+		b[1] |= 126
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	}
+	mask := [4]byte{0x12, 0x34, 0x56, 0x78}
+	b = append(b, mask[:]...)
+	for i := range len(payload) {
+		b = append(b, payload[i]^mask[i%4])
+	}
+	return b
+}
+
+func joinFrame(room string) []byte {
+	return clientFrame(true, websocket.TextMessage, `{"type":"join","room":"`+room+`"}`)
+}
+
+// TestClientFrames sends frames as they may come off the wire, several in
+// one packet or one split over several, and checks the server reads each
+// message whole, exactly once, and answers pings. Well-formed messages and
+// pongs keep the reader peeking; anything else is left to the library.
+func TestClientFrames(t *testing.T) {
+	if !canPeek {
+		t.Log("this platform cannot peek at sockets: every read is the library's")
+	}
+	s := newTestServer(t, Config{})
+	// handedOver checks how many more connections the library reads for
+	// alone since the last call.
+	var last int64
+	handedOver := func(t *testing.T, want int64) {
+		t.Helper()
+		if !canPeek {
+			return
+		}
+		got := s.hub.handedOver.Load()
+		if got-last != want {
+			t.Errorf("%d more connections left to the library, want %d", got-last, want)
+		}
+		last = got
+	}
+	raw := func(t *testing.T, c *testClient, parts ...[]byte) {
+		t.Helper()
+		for i, p := range parts {
+			if i > 0 {
+				time.Sleep(30 * time.Millisecond)
+			}
+			if _, err := c.conn.NetConn().Write(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	concat := func(frames ...[]byte) []byte {
+		var b []byte
+		for _, f := range frames {
+			b = append(b, f...)
+		}
+		return b
+	}
+
+	t.Run("two messages in one packet", func(t *testing.T) {
+		c := s.dial(t)
+		raw(t, c, concat(joinFrame("golang"), joinFrame("rust")))
+		c.expect("joined", "golang")
+		c.expect("joined", "rust")
+		c.expectNothing()
+		handedOver(t, 0)
+	})
+	t.Run("pongs before and between messages are taken", func(t *testing.T) {
+		c := s.dial(t)
+		pong := clientFrame(true, websocket.PongMessage, "")
+		raw(t, c, pong)
+		raw(t, c, concat(pong, joinFrame("golang"), clientFrame(true, websocket.PongMessage, "abc"), joinFrame("rust")))
+		c.expect("joined", "golang")
+		c.expect("joined", "rust")
+		c.expectNothing()
+		handedOver(t, 0)
+	})
+	t.Run("a ping is answered and reading goes on", func(t *testing.T) {
+		c := s.dial(t)
+		pongs := make(chan string, 1)
+		c.conn.SetPongHandler(func(data string) error { pongs <- data; return nil })
+		raw(t, c, clientFrame(true, websocket.PingMessage, "hello"))
+		select {
+		case got := <-pongs:
+			if got != "hello" {
+				t.Errorf("pong %q, want %q", got, "hello")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no pong")
+		}
+		raw(t, c, joinFrame("golang"))
+		c.expect("joined", "golang")
+		handedOver(t, 1)
+	})
+	t.Run("a message in two frames", func(t *testing.T) {
+		c := s.dial(t)
+		raw(t, c, clientFrame(false, websocket.TextMessage, `{"type":"join",`), clientFrame(true, 0, `"room":"golang"}`))
+		c.expect("joined", "golang")
+		raw(t, c, joinFrame("rust"))
+		c.expect("joined", "rust")
+		handedOver(t, 1)
+	})
+	t.Run("a header split across packets", func(t *testing.T) {
+		c := s.dial(t)
+		f := joinFrame("golang")
+		raw(t, c, f[:1], f[1:])
+		c.expect("joined", "golang")
+		raw(t, c, joinFrame("rust"))
+		c.expect("joined", "rust")
+		handedOver(t, 1)
+	})
+	t.Run("a message with a 16-bit length", func(t *testing.T) {
+		c := s.dial(t)
+		padded := `{"type":"join","room":"golang","pad":"` + strings.Repeat("x", 300) + `"}`
+		raw(t, c, concat(clientFrame(true, websocket.TextMessage, padded), joinFrame("rust")))
+		c.expect("joined", "golang")
+		c.expect("joined", "rust")
+		handedOver(t, 0)
+	})
+	t.Run("an unmasked frame is a protocol error", func(t *testing.T) {
+		c := s.dial(t)
+		raw(t, c, append([]byte{0x81, 2}, "{}"...))
+		if err := c.closeError(); !websocket.IsCloseError(err, websocket.CloseProtocolError) {
+			t.Fatalf("closed with %v, want 1002", err)
+		}
+	})
+}
+
+// TestWriterStartsBounded has a message for more idle members than one
+// flush may start writers for: every member still gets it, and the
+// writers of quiet connections end after their write.
+func TestWriterStartsBounded(t *testing.T) {
+	old := maxWriterStarts
+	maxWriterStarts = 2
+	t.Cleanup(func() { maxWriterStarts = old })
+	s := newTestServer(t, Config{})
+	clients := make([]*testClient, 9)
+	for i := range clients {
+		clients[i] = s.dial(t)
+		clients[i].join("golang")
+	}
+	s.publish("golang")
+	for i, c := range clients {
+		if m := c.next(); m.Type != "tweet" {
+			t.Fatalf("client %d got %v, want the tweet", i, m)
+		}
+	}
+	eventually(t, "every writer ends", func() bool {
+		s.hub.mu.RLock()
+		defer s.hub.mu.RUnlock()
+		for c := range s.hub.clients {
+			c.mu.Lock()
+			writing := c.writing
+			c.mu.Unlock()
+			if writing {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -89,7 +90,7 @@ func TestMockIsDeterministicForASeed(t *testing.T) {
 			b := mockTweets(t, NewMock(MockConfig{Trends: trendsOf(t, defaultTestTrends...), Seed: seed}), 300)
 			for i := range a {
 				a[i].CreatedAt, b[i].CreatedAt = time.Time{}, time.Time{}
-				if a[i] != b[i] {
+				if !reflect.DeepEqual(a[i], b[i]) {
 					t.Fatalf("tweet %d differs:\n%+v\n%+v", i, a[i], b[i])
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -213,21 +214,23 @@ func TestReplayAtSpeedZeroIsFast(t *testing.T) {
 func TestReplayPassesTweetsThrough(t *testing.T) {
 	const line = `{"id":"42","source":"twitter","author":{"handle":"ayse_yilmaz","name":"Ayşe Yılmaz","avatar_url":"https://example.com/a.png"},` +
 		`"text":"Merhaba #golang 👋","url":"https://example.com/s/42","lang":"tr","created_at":"2025-03-14T15:00:00.123456789Z",` +
-		`"ingested_at":"2025-03-14T15:00:01Z","retweeted_by":"someone"}`
+		`"ingested_at":"2025-03-14T15:00:01Z","retweeted_by":{"handle":"someone","name":"Some One"},"tags":["golang"],"quote_count":3}`
 	tweets, _, err := playReplay(t, ReplayConfig{Path: writeReplayFile(t, line)})
 	if err != nil || len(tweets) != 1 {
 		t.Fatalf("played %d tweets, %v; want 1, nil", len(tweets), err)
 	}
 	want := Tweet{
-		ID:        "42",
-		Source:    "replay",
-		Author:    Author{Handle: "ayse_yilmaz", Name: "Ayşe Yılmaz", AvatarURL: "https://example.com/a.png"},
-		Text:      "Merhaba #golang 👋",
-		URL:       "https://example.com/s/42",
-		Lang:      "tr",
-		CreatedAt: time.Date(2025, 3, 14, 15, 0, 0, 123456789, time.UTC),
+		ID:          "42",
+		Source:      "replay",
+		Author:      Author{Handle: "ayse_yilmaz", Name: "Ayşe Yılmaz", AvatarURL: "https://example.com/a.png"},
+		Text:        "Merhaba #golang 👋",
+		URL:         "https://example.com/s/42",
+		Lang:        "tr",
+		RetweetedBy: &Author{Handle: "someone", Name: "Some One"},
+		Tags:        []string{"golang"},
+		CreatedAt:   time.Date(2025, 3, 14, 15, 0, 0, 123456789, time.UTC),
 	}
-	if got := tweets[0]; got != want {
+	if got := tweets[0]; !reflect.DeepEqual(got, want) {
 		t.Errorf("played\n%+v\nwant (Source replaced, IngestedAt left to the ingester)\n%+v", got, want)
 	}
 }

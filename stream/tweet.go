@@ -33,6 +33,18 @@ type Tweet struct {
 	URL string `json:"url"`
 	// Lang is a BCP 47 tag; empty when the source does not say.
 	Lang string `json:"lang,omitempty"`
+	// RetweetedBy is who retweeted it, when the item is a retweet shown
+	// as its original; nil otherwise.
+	RetweetedBy *Author `json:"retweeted_by,omitempty"`
+	// ThumbnailURL is an http(s) link to the thumbnail of its first
+	// image; empty means none.
+	ThumbnailURL string `json:"thumbnail_url,omitempty"`
+	// Links are the http(s) links it carries, in full, as the source
+	// gives them beside the text.
+	Links []string `json:"links,omitempty"`
+	// Tags are its hashtags, without the "#", as the source gives them;
+	// nil when the source does not say (see Hashtags).
+	Tags []string `json:"tags,omitempty"`
 	// CreatedAt is when the source says the tweet was written.
 	CreatedAt time.Time `json:"created_at"`
 	// IngestedAt is when this server received it; the ingester sets it, and
@@ -76,11 +88,44 @@ func (t *Tweet) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"lang":`...)
 		dst = AppendJSONString(dst, t.Lang)
 	}
+	if a := t.RetweetedBy; a != nil {
+		dst = append(dst, `,"retweeted_by":{"handle":`...)
+		dst = AppendJSONString(dst, a.Handle)
+		dst = append(dst, `,"name":`...)
+		dst = AppendJSONString(dst, a.Name)
+		if a.AvatarURL != "" {
+			dst = append(dst, `,"avatar_url":`...)
+			dst = AppendJSONString(dst, a.AvatarURL)
+		}
+		dst = append(dst, '}')
+	}
+	if t.ThumbnailURL != "" {
+		dst = append(dst, `,"thumbnail_url":`...)
+		dst = AppendJSONString(dst, t.ThumbnailURL)
+	}
+	dst = appendJSONStrings(dst, `,"links":[`, t.Links)
+	dst = appendJSONStrings(dst, `,"tags":[`, t.Tags)
 	dst = append(dst, `,"created_at":"`...)
 	dst = t.CreatedAt.AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, `","ingested_at":"`...)
 	dst = t.IngestedAt.AppendFormat(dst, IngestedLayout)
 	return append(dst, `"}`...)
+}
+
+// appendJSONStrings appends key (which opens the array) and list as a
+// JSON array of strings, or nothing when list is empty.
+func appendJSONStrings(dst []byte, key string, list []string) []byte {
+	if len(list) == 0 {
+		return dst
+	}
+	dst = append(dst, key...)
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendJSONString(dst, s)
+	}
+	return append(dst, ']')
 }
 
 // AppendJSONString appends s as a JSON string. Unlike encoding/json it

@@ -48,6 +48,12 @@ func FuzzTweetJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, text, name, url string) {
 		tw := Tweet{ID: id, Source: "mock", Author: Author{Handle: name, Name: name, AvatarURL: url}, Text: text, URL: url, Lang: name,
 			CreatedAt: time.Unix(1700000000, 5).UTC(), IngestedAt: time.Unix(1700000001, 123).UTC()}
+		if len(id)%2 == 1 {
+			tw.RetweetedBy = &Author{Handle: text, Name: name, AvatarURL: url}
+			tw.ThumbnailURL = url
+			tw.Links = []string{url, text}
+			tw.Tags = []string{name}
+		}
 		data := tw.AppendJSON(nil)
 		var back Tweet
 		if err := json.Unmarshal(data, &back); err != nil {
@@ -62,6 +68,14 @@ func FuzzTweetJSON(f *testing.F) {
 		}
 		if back.ID != want(id) || back.Text != want(text) || back.Author.Name != want(name) || back.URL != want(url) {
 			t.Fatalf("round trip of %q gave %+v", data, back)
+		}
+		if tw.RetweetedBy != nil {
+			if back.RetweetedBy == nil || back.RetweetedBy.Handle != want(text) || back.RetweetedBy.AvatarURL != want(url) ||
+				back.ThumbnailURL != want(url) || len(back.Links) != 2 || back.Links[1] != want(text) || len(back.Tags) != 1 || back.Tags[0] != want(name) {
+				t.Fatalf("round trip of %q gave %+v", data, back)
+			}
+		} else if back.RetweetedBy != nil || back.Links != nil || back.Tags != nil || back.ThumbnailURL != "" {
+			t.Fatalf("%q: empty optional fields must be left out", data)
 		}
 		if !back.IngestedAt.Equal(tw.IngestedAt) || !back.CreatedAt.Equal(tw.CreatedAt) {
 			t.Fatalf("times: got %v %v", back.CreatedAt, back.IngestedAt)

@@ -49,6 +49,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = tcp.SetWriteBuffer(socketSendBuffer)
 	}
 	c := newClient(h, conn, uw.conn)
+	trends := encode(trendsMessage{Type: "trends", Trends: h.Summaries()})
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
@@ -59,9 +60,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.clients[c] = struct{}{}
 	h.conns.Add(1)
+	c.send(entry{frame: trends})
+	h.sendAnnouncementsLocked(c)
 	h.mu.Unlock()
 
-	c.send(entry{frame: encode(trendsMessage{Type: "trends", Trends: h.Summaries()})})
 	c.readLoop()
 }
 

@@ -89,8 +89,11 @@ type Hub struct {
 	rooms   map[string]*room
 	order   []*room // configured rooms first, then custom ones as created
 	clients map[*client]struct{}
-	closing bool
-	conns   sync.WaitGroup // connection goroutines
+	// announced holds the latest announcement of each kind, in the order
+	// the kinds first came, for new connections.
+	announced []announcement
+	closing   bool
+	conns     sync.WaitGroup // connection goroutines
 
 	// handedOver counts connections whose reads were left to the websocket
 	// library after an unusual frame (see frameConn).

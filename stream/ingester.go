@@ -47,6 +47,10 @@ type Ingester struct {
 	Trends *Trends
 	// Publisher receives each matched tweet and each retraction; required.
 	Publisher Publisher
+	// Observe, when set, sees every tweet the source produces, matched or
+	// not, once IngestedAt is set: the "trending now" counter feeds on it.
+	// It must return quickly and not keep t.
+	Observe func(t *Tweet)
 	// Logger receives failures and the end of the source; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -195,6 +199,9 @@ func (s *ingestSink) Tweet(t Tweet) {
 	t.IngestedAt = time.Now()
 	s.arrived()
 	s.in.received.Add(1)
+	if s.in.Observe != nil {
+		s.in.Observe(&t)
+	}
 	matched := s.in.Trends.Matcher().Match(t.Text)
 	if len(matched) == 0 {
 		s.in.unmatched.Add(1)

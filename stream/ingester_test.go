@@ -69,7 +69,13 @@ func TestIngesterRoutesTweets(t *testing.T) {
 		sink.Retract("test", "1")
 		return nil
 	})
-	in := &Ingester{Source: source, Trends: trends, Publisher: pub, Logger: logger}
+	var observed []string
+	observe := func(t *Tweet) {
+		if !t.IngestedAt.IsZero() {
+			observed = append(observed, t.ID)
+		}
+	}
+	in := &Ingester{Source: source, Trends: trends, Publisher: pub, Logger: logger, Observe: observe}
 
 	before := time.Now()
 	if err := in.Run(t.Context()); err != nil {
@@ -102,6 +108,11 @@ func TestIngesterRoutesTweets(t *testing.T) {
 			if at := p.tweet.IngestedAt; at.Before(before) || at.After(after) {
 				t.Errorf("tweet %s IngestedAt = %v, want between %v and %v", p.tweet.ID, at, before, after)
 			}
+		}
+	})
+	t.Run("Observe sees every tweet, matched or not, stamped", func(t *testing.T) {
+		if want := []string{"1", "2", "3", "4", "5"}; !slices.Equal(observed, want) {
+			t.Errorf("observed %q, want %q", observed, want)
 		}
 	})
 	t.Run("retractions pass through", func(t *testing.T) {

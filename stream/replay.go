@@ -50,16 +50,18 @@ const (
 // Replay is a Source that plays a JSON Lines file of tweets with their
 // original timing, scaled by a speed. Every tweet's Source is "replay".
 //
-// A tweet waits for the gap between its created_at and that of the tweet
-// before it, capped at ten seconds and divided by the speed; a tweet
-// written earlier than the one before it, or without created_at, plays at
-// once. A tweet without created_at is given the time it is played.
+// A tweet's time is its ingested_at when the line has one (a recorded file
+// keeps when the live stream delivered each tweet), else its created_at. A
+// tweet waits for the gap between its time and that of the tweet before
+// it, capped at ten seconds and divided by the speed; a tweet timed earlier
+// than the one before it, or without a time, plays at once.
 //
-// The first pass over the file keeps its IDs and created_at. Each later
-// pass, whether through Loop or a new Stream call, gives every ID the
-// suffix "~n" for pass n (1, 2, ...) so that IDs stay unique, and shifts
-// created_at so that the pass's first tweet was written "now", keeping the
-// gaps between tweets.
+// Every pass shifts created_at so that the pass's first timed tweet was
+// written "now", keeping the gaps between tweets: a file recorded last
+// month plays as if live. A tweet without created_at is given the time it
+// is played. The first pass over the file keeps its IDs; each later pass,
+// whether through Loop or a new Stream call, gives every ID the suffix
+// "~n" for pass n (1, 2, ...) so that IDs stay unique.
 type Replay struct {
 	path   string
 	speed  float64
@@ -143,8 +145,8 @@ func (p *player) play(pass uint64, logBad bool) (played int, err error) {
 	br := bufio.NewReaderSize(f, 64<<10)
 
 	var (
-		prev    time.Time     // created_at of the previous tweet that had one
-		shift   time.Duration // added to created_at on a later pass
+		prev    time.Time     // the time of the previous tweet that had one
+		shift   time.Duration // added to created_at
 		shifted bool          // shift is set for this pass
 		suffix  = "~" + strconv.FormatUint(pass, 10)
 	)
@@ -171,11 +173,15 @@ func (p *player) play(pass uint64, logBad bool) (played int, err error) {
 					"path", p.path, "line", lineNo, "reason", reason)
 			}
 		default:
-			if !t.CreatedAt.IsZero() {
+			at := t.IngestedAt
+			if at.IsZero() {
+				at = t.CreatedAt
+			}
+			if !at.IsZero() {
 				if !prev.IsZero() {
-					p.next = p.next.Add(p.wait(t.CreatedAt.Sub(prev)))
+					p.next = p.next.Add(p.wait(at.Sub(prev)))
 				}
-				prev = t.CreatedAt
+				prev = at
 			}
 			if err := p.sleep(); err != nil {
 				return played, err
@@ -185,9 +191,9 @@ func (p *player) play(pass uint64, logBad bool) (played int, err error) {
 			switch {
 			case t.CreatedAt.IsZero():
 				t.CreatedAt = time.Now()
-			case pass > 0:
+			default:
 				if !shifted {
-					shift, shifted = time.Now().Round(0).Sub(t.CreatedAt), true
+					shift, shifted = time.Now().Round(0).Sub(at), true
 				}
 				t.CreatedAt = t.CreatedAt.Add(shift)
 			}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,24 +17,41 @@ import (
 // for a lively demo, each well represented in the mock and sample streams.
 var defaultTrends = []string{"golang", "rust", "ai", "climate", "football", "music", "space", "#webdev"}
 
+// sources are the values of -source.
+var sources = []string{"mock", "replay", "jetstream", "twitter"}
+
 // config is everything the flags and the environment set.
 type config struct {
-	addr           string
-	source         string
-	trends         []string
-	mockRate       float64
-	mockSeed       int64
-	replayFile     string
-	replaySpeed    float64
-	replayLoop     bool
-	history        int
-	maxRooms       int
-	maxTrends      int
-	allowedOrigins []string
-	idleTrendTTL   time.Duration
-	logLevel       string
-	debugAddr      string
-	flushInterval  time.Duration
+	record bool // `tweetstreamer record`: the recording flags below apply
+
+	addr            string
+	source          string
+	trends          []string
+	mockRate        float64
+	mockSeed        int64
+	replayFile      string
+	replaySpeed     float64
+	replayLoop      bool
+	jetstreamURL    string
+	profileURL      string
+	twitterStream   string
+	twitterAPI      string
+	twitterWOEID    int64
+	retrackInterval time.Duration
+	trendingWindow  time.Duration
+	history         int
+	maxRooms        int
+	maxTrends       int
+	allowedOrigins  []string
+	idleTrendTTL    time.Duration
+	logLevel        string
+	debugAddr       string
+	flushInterval   time.Duration
+
+	// tweetstreamer record
+	duration  time.Duration
+	output    string
+	anonymise bool
 }
 
 // usageError is a bad flag or flag value: the command exits with 2.
@@ -68,31 +86,53 @@ func (l listFlag) Set(s string) error {
 	return nil
 }
 
-// parseConfig reads the environment, then the command line, which wins. It
-// returns flag.ErrHelp after writing the usage to stdout for -h.
+// parseConfig reads the environment, then the command line, which wins:
+// the server's flags, or with a first argument "record", the recorder's.
+// It returns flag.ErrHelp after writing the usage to stdout for -h.
 func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
 	cfg := config{trends: append([]string(nil), defaultTrends...)}
-	fs := flag.NewFlagSet("tweetstreamer", flag.ContinueOnError)
+	name, synopsis := "tweetstreamer", "Usage: tweetstreamer [flags]\n       tweetstreamer record -h\n\nServes live columns of the tweets that match the trends."
+	if len(args) > 0 && args[0] == "record" {
+		cfg.record, args = true, args[1:]
+		name, synopsis = "tweetstreamer record", "Usage: tweetstreamer record -source jetstream -trends a,b -duration 10m -o talk.jsonl [-anonymise]\n\n"+
+			"Writes the tweets that match the trends, with their timing, for -source replay to play later offline."
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var usage bytes.Buffer
 	fs.SetOutput(&usage)
-	fs.StringVar(&cfg.addr, "addr", ":8080", "address to serve on (host:port)")
-	fs.StringVar(&cfg.source, "source", "mock", "where tweets come from: mock or replay")
+	fs.StringVar(&cfg.source, "source", "mock", "where tweets come from: "+strings.Join(sources, ", "))
 	fs.Var(listFlag{&cfg.trends}, "trends", "comma-separated trends to follow (default "+strings.Join(defaultTrends, ",")+")")
 	fs.Float64Var(&cfg.mockRate, "mock-rate", 10, "mock source: tweets per second over all trends")
 	fs.Int64Var(&cfg.mockSeed, "mock-seed", 1, "mock source: seed; the same seed gives the same tweets")
 	fs.StringVar(&cfg.replayFile, "replay-file", "", "replay source: JSON Lines file of tweets to play")
 	fs.Float64Var(&cfg.replaySpeed, "replay-speed", 1, "replay source: 1 plays at the original timing, 2 twice as fast, 0 as fast as it can")
 	fs.BoolVar(&cfg.replayLoop, "replay-loop", false, "replay source: start again at the end of the file")
-	fs.IntVar(&cfg.history, "history", 100, "tweets each room keeps for the backlog and for recovery")
-	fs.IntVar(&cfg.maxRooms, "max-rooms", 20, "rooms one connection may be in at once")
+	fs.StringVar(&cfg.jetstreamURL, "jetstream-url", "", "jetstream source: the Jetstream endpoint (default Bluesky's public one)")
+	fs.StringVar(&cfg.profileURL, "profile-url", "", "jetstream source: the app.bsky.actor.getProfile endpoint for handles and names (default Bluesky's public one)")
+	fs.StringVar(&cfg.twitterStream, "twitter-stream-url", "", "twitter source: base URL of a v1.1-compatible streaming endpoint (default https://stream.twitter.com)")
+	fs.StringVar(&cfg.twitterAPI, "twitter-api-url", "", "twitter source: base URL of a v1.1-compatible REST endpoint, for trends (default https://api.twitter.com)")
+	fs.Int64Var(&cfg.twitterWOEID, "twitter-woeid", 1, "twitter source: the place whose trends fill \"trending now\" (1 is worldwide)")
+	fs.DurationVar(&cfg.retrackInterval, "retrack-interval", 30*time.Second, "twitter source: at most one reconnect per interval when the trends change")
 	fs.IntVar(&cfg.maxTrends, "max-trends", 100, "trends in all, configured and custom; a join past it is refused")
-	fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", 10*time.Minute, "how long a custom trend stays once no one watches it")
-	fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.DurationVar(&cfg.flushInterval, "flush-interval", 20*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
-	fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
+	if cfg.record {
+		fs.DurationVar(&cfg.duration, "duration", 10*time.Minute, "how long to record")
+		fs.StringVar(&cfg.output, "o", "", "the file to write (JSON Lines); it must not exist yet")
+		fs.BoolVar(&cfg.anonymise, "anonymise", false, "replace handles, names, avatars and links with stable fakes, for sharing")
+	} else {
+		fs.StringVar(&cfg.addr, "addr", ":8080", "address to serve on (host:port)")
+		fs.DurationVar(&cfg.trendingWindow, "trending-window", 10*time.Minute, "\"trending now\" counts the hashtags of this last stretch of the stream")
+		fs.IntVar(&cfg.history, "history", 100, "tweets each room keeps for the backlog and for recovery")
+		fs.IntVar(&cfg.maxRooms, "max-rooms", 20, "rooms one connection may be in at once")
+		fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", 10*time.Minute, "how long a custom trend stays once no one watches it")
+		fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
+		fs.DurationVar(&cfg.flushInterval, "flush-interval", 20*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
+		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: tweetstreamer [flags]\n\nEvery flag can also be set in the environment: -mock-rate is %s.\n\n", envName("mock-rate"))
+		fmt.Fprintf(fs.Output(), "%s\n\nEvery flag can also be set in the environment: -mock-rate is %s. The twitter source reads its\n"+
+			"credentials from TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_SECRET.\n\n",
+			synopsis, envName("mock-rate"))
 		fs.PrintDefaults()
 	}
 
@@ -123,26 +163,35 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 func (c config) validate() error {
 	bad := func(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 	switch {
-	case c.source != "mock" && c.source != "replay":
-		return bad("-source must be mock or replay, not %q", c.source)
+	case !slices.Contains(sources, c.source):
+		return bad("-source must be one of %s, not %q", strings.Join(sources, ", "), c.source)
 	case c.source == "replay" && c.replayFile == "":
 		return bad("-source replay needs -replay-file")
 	case c.mockRate <= 0:
 		return bad("-mock-rate must be above 0")
 	case c.replaySpeed < 0:
 		return bad("-replay-speed must be 0 (as fast as it can) or more")
+	case c.retrackInterval <= 0:
+		return bad("-retrack-interval must be above 0")
+	case c.maxTrends < 1:
+		return bad("-max-trends must be at least 1")
+	case len(c.trends) > c.maxTrends:
+		return bad("%d trends given but -max-trends is %d", len(c.trends), c.maxTrends)
+	case c.record && c.output == "":
+		return bad("-o is required: the file to record to")
+	case c.record && c.duration <= 0:
+		return bad("-duration must be above 0")
+	case c.record:
 	case c.history < 1:
 		return bad("-history must be at least 1")
 	case c.maxRooms < 1:
 		return bad("-max-rooms must be at least 1")
-	case c.maxTrends < 1:
-		return bad("-max-trends must be at least 1")
 	case c.flushInterval < 0:
 		return bad("-flush-interval must not be negative")
 	case c.idleTrendTTL <= 0:
 		return bad("-idle-trend-ttl must be above 0")
-	case len(c.trends) > c.maxTrends:
-		return bad("%d trends given but -max-trends is %d", len(c.trends), c.maxTrends)
+	case c.trendingWindow <= 0:
+		return bad("-trending-window must be above 0")
 	}
 	for _, t := range c.trends {
 		if _, err := stream.NormalizeTrend(t); err != nil {

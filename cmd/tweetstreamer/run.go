@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +37,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	level, _ := parseLevel(cfg.logLevel)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if cfg.record {
+		return record(ctx, cfg, logger, stdout)
+	}
 
 	trends, err := stream.NewTrends(cfg.trends, cfg.maxTrends)
 	if err != nil {
@@ -128,6 +132,41 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wg.Wait()
 	logger.Info("stopped")
 	return runErr
+}
+
+// record runs `tweetstreamer record`: the source, matched against the
+// trends, into a file for the replay source, for cfg.duration or until ctx
+// is done (an interrupted recording keeps what it has).
+func record(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
+	trends, err := stream.NewTrends(cfg.trends, cfg.maxTrends)
+	if err != nil {
+		return usageError{err}
+	}
+	source, err := newSource(cfg, trends, logger)
+	if err != nil {
+		return err
+	}
+	rec, err := newRecorder(cfg.output, cfg.anonymise)
+	if err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	ingester := &stream.Ingester{Source: source, Trends: trends, Publisher: rec, Logger: logger}
+	fmt.Fprintf(stdout, "tweetstreamer: recording %s tweets that match %s for %s to %s\n",
+		cfg.source, strings.Join(trends.List(), ","), cfg.duration, cfg.output)
+	recordCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	_ = ingester.Run(recordCtx)
+	kept, removed, err := rec.finish()
+	if err != nil {
+		return err
+	}
+	stats := ingester.Stats()
+	fmt.Fprintf(stdout, "tweetstreamer: recorded %d tweets to %s (%d received, %d deleted by their authors and left out)\n",
+		kept, cfg.output, stats.Received, removed)
+	if stats.LastError != "" && kept == 0 {
+		return fmt.Errorf("nothing recorded: the source failed: %s", stats.LastError)
+	}
+	return nil
 }
 
 // newSource builds the configured source.

@@ -157,7 +157,7 @@ func TestConfiguration(t *testing.T) {
 		{"an unknown flag", []string{"-nope"}, nil, "flag provided but not defined: -nope"},
 		{"a bad number", []string{"-mock-rate", "fast"}, nil, `invalid value "fast" for flag -mock-rate`},
 		{"a bad number in the environment", nil, map[string]string{"TS_MOCK_RATE": "fast"}, `invalid value "fast" in TS_MOCK_RATE`},
-		{"an unknown source", []string{"-source", "carrier-pigeon"}, nil, "-source must be mock or replay"},
+		{"an unknown source", []string{"-source", "carrier-pigeon"}, nil, "-source must be one of mock, replay, jetstream, twitter"},
 		{"replay without a file", []string{"-source", "replay"}, nil, "-source replay needs -replay-file"},
 		{"a negative replay speed", []string{"-replay-speed", "-1"}, nil, "-replay-speed must be 0"},
 		{"a bad trend", []string{"-trends", "go,\x01"}, nil, "control character"},
@@ -166,6 +166,13 @@ func TestConfiguration(t *testing.T) {
 		{"a negative flush interval", []string{"-flush-interval", "-1ms"}, nil, "-flush-interval must not be negative"},
 		{"a bad log level", []string{"-log-level", "loud"}, nil, "-log-level must be debug, info, warn or error"},
 		{"a stray argument", []string{"serve"}, nil, `unexpected argument "serve"`},
+		{"a zero retrack interval", []string{"-retrack-interval", "0s"}, nil, "-retrack-interval must be above 0"},
+		{"a zero trending window", []string{"-trending-window", "0s"}, nil, "-trending-window must be above 0"},
+		{"record: valid", []string{"record", "-source", "mock", "-o", "talk.jsonl", "-duration", "1m"}, nil, ""},
+		{"record without -o", []string{"record", "-source", "mock"}, nil, "-o is required"},
+		{"record for no time", []string{"record", "-o", "x.jsonl", "-duration", "0s"}, nil, "-duration must be above 0"},
+		{"record takes no server flags", []string{"record", "-o", "x.jsonl", "-addr", ":1"}, nil, "flag provided but not defined: -addr"},
+		{"the server takes no recording flags", []string{"-o", "x.jsonl"}, nil, "flag provided but not defined: -o"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -178,8 +178,10 @@ func newSource(cfg config, trends *stream.Trends, logger *slog.Logger) (stream.S
 			return nil, usageError{fmt.Errorf("-replay-file: %w", err)}
 		}
 		return src, nil
-	default:
+	case "mock":
 		return stream.NewMock(stream.MockConfig{Trends: trends, Rate: cfg.mockRate, Seed: cfg.mockSeed}), nil
+	default:
+		return nil, usageError{fmt.Errorf("-source %s is not available in this build", cfg.source)}
 	}
 }
 

@@ -1,0 +1,137 @@
+package stream
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+func TestHashtags(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"none in plain text", "just words here", nil},
+		{"none in the empty text", "", nil},
+		{"one, without its hash", "I love #golang", []string{"golang"}},
+		{"at the very start", "#golang rocks", []string{"golang"}},
+		{"several, in order", "#b then #a then #c", []string{"b", "a", "c"}},
+		{"trailing punctuation is not part of it", "so #good! and #fine, (#ok). #end…", []string{"good", "fine", "ok", "end"}},
+		{"digits and underscores inside", "#go_1 #web3 #2fast", []string{"go_1", "web3", "2fast"}},
+		{"other scripts", "#café #日本 #москва #العربية", []string{"café", "日本", "москва", "العربية"}},
+		{"combining marks inside", "#cafe\u0301 time", []string{"cafe\u0301"}},
+		{"a zero-width non-joiner inside a word", "#می\u200cخواهم", []string{"می\u200cخواهم"}},
+		{"a joiner at the end is left out", "#go\u200c now", []string{"go"}},
+		{"the full-width hash", "＃東京 today", []string{"東京"}},
+		{"after punctuation, emoji and mentions", "(#a) [#b] \"#c\" 🔥#d @#e", []string{"a", "b", "c", "d", "e"}},
+		{"after a variation selector", "❤\ufe0f#love", []string{"love"}},
+		{"duplicates keep the first spelling", "#GoLang #golang #GOLANG", []string{"GoLang"}},
+		{"duplicates fold as trends do", "#ΣΟΦΙΑ #σοφια #Straße #STRASSE", []string{"ΣΟΦΙΑ", "Straße", "STRASSE"}},
+		{"a number is not a hashtag", "we are #1 in #2024", nil},
+		{"digits and underscores alone are not a hashtag", "#_ #1_000 #__", nil},
+		{"a lone hash is nothing", "# and ## and #!", nil},
+		{"a hash after a letter is not a hashtag", "C# and F# and x#y", nil},
+		{"a hash after a digit or underscore is not a hashtag", "1#a _#b", nil},
+		{"a hash after an ampersand is an entity, not a hashtag", "&#39; &#x27;", nil},
+		{"a hash after a slash is a link fragment", "see example.com/#top and /#/route", nil},
+		{"a hash right after another starts one", "##go", []string{"go"}},
+		{"a hashtag running into another hash is none", "#a#b #c＃d", nil},
+		{"a hashtag running into a scheme is none", "#https://example.com", nil},
+		{"the keycap emoji is not a hashtag", "#\ufe0f\u20e3 #\u20e3x", nil},
+		{"a mark right after the hash starts nothing", "#\u0301go", nil},
+		{"a fragment in a link is not a hashtag", "https://example.com/page#section and #real", []string{"real"}},
+		{"a hash in a link's query is not a hashtag", "http://a.example/?q=x&y=#nope", nil},
+		{"any scheme is a link", "ftp://x.example/#a git+ssh://h/#b", nil},
+		{"a link without scheme from www.", "www.example.com/?x=1#frag #yes", []string{"yes"}},
+		{"WWW in capitals is a link too", "WWW.EXAMPLE.COM/?#frag", nil},
+		{"a hashtag right before a link counts", "#go,https://go.dev/#x", []string{"go"}},
+		{"a hashtag after a link counts", "https://go.dev/ #golang", []string{"golang"}},
+		{"the link ends at any space", "https://a.example/x\u3000#tag", []string{"tag"}},
+		{"invalid UTF-8 separates", "\xff#go\xfe#ok", []string{"go", "ok"}},
+		{"newlines separate", "line\n#one\n#two", []string{"one", "two"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Hashtags(tt.text); !slices.Equal(got, tt.want) {
+				t.Errorf("Hashtags(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHashtagsDeduplicatesLongLists(t *testing.T) {
+	var text strings.Builder
+	var want []string
+	for i := range 3 * maxLinearTags {
+		fmt.Fprintf(&text, "#Tag%d ", i)
+		want = append(want, fmt.Sprintf("Tag%d", i))
+	}
+	for i := range 3 * maxLinearTags {
+		fmt.Fprintf(&text, "#TAG%d ", i)
+	}
+	if got := Hashtags(text.String()); !slices.Equal(got, want) {
+		t.Errorf("Hashtags = %q, want %q", got, want)
+	}
+}
+
+func TestHashtagsAreValidTrends(t *testing.T) {
+	// A hashtag names a room: what Hashtags finds, NormalizeTrend accepts
+	// (when it is short enough), and the matcher finds in the text.
+	text := "#GoLang #café #日本 #web_3 #москва #Straße"
+	for _, tag := range Hashtags(text) {
+		t.Run(tag+" is a trend that matches the text", func(t *testing.T) {
+			trend, err := NormalizeTrend(tag)
+			if err != nil {
+				t.Fatalf("NormalizeTrend(%q): %v", tag, err)
+			}
+			if got := NewMatcher([]string{trend}).Match(text); !slices.Equal(got, []string{trend}) {
+				t.Errorf("trend %q matches %q, want it to match", trend, got)
+			}
+		})
+	}
+}
+
+// FuzzHashtags checks what holds of any text: Hashtags does not panic, and
+// every tag it returns is a piece of the text that holds a letter, starts
+// with no mark or "#", and is not found twice.
+func FuzzHashtags(f *testing.F) {
+	for _, s := range []string{
+		"#go #Go #GO", "C# #1 #_a", "https://x.example/#a #b", "www.x#y",
+		"#a#b", "＃東京", "#می\u200cخواهم", "#\u200c", "\xff#\xfe", "&#39;",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		seen := map[string]bool{}
+		for _, tag := range Hashtags(s) {
+			if !strings.Contains(s, tag) {
+				t.Fatalf("Hashtags(%q) returned %q, which is not in the text", s, tag)
+			}
+			if !strings.ContainsFunc(tag, unicode.IsLetter) {
+				t.Fatalf("Hashtags(%q) returned %q, which has no letter", s, tag)
+			}
+			if strings.HasPrefix(tag, "#") || strings.HasPrefix(tag, "＃") {
+				t.Fatalf("Hashtags(%q) returned %q, with its hash", s, tag)
+			}
+			key := foldString(tag)
+			if seen[key] {
+				t.Fatalf("Hashtags(%q) returned %q twice", s, tag)
+			}
+			seen[key] = true
+		}
+	})
+}
+
+// BenchmarkHashtags measures Hashtags on a post of about 200 characters
+// with a link, a mention and three hashtags, one of them repeated.
+func BenchmarkHashtags(b *testing.B) {
+	text := "Reading https://go.dev/blog/go1.26#generics about #golang & friends; " +
+		"@gopher says the new #GC is faster. Café talk at #GopherCon, #GoLang meetup!"
+	b.ReportAllocs()
+	for b.Loop() {
+		Hashtags(text)
+	}
+}

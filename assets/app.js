@@ -1,7 +1,8 @@
 // Tweet Streamer page script. It keeps one WebSocket to /ws, joins one room
 // per open column, and shows what the server sends, following the live
-// protocol (docs/PROTOCOL.md). The page works without it: trend links and the
-// follow form reload the page with that column open.
+// protocol (docs/PROTOCOL.md). The page works without it: trend links, the
+// "trending now" buttons and the follow form reload the page with that
+// column open.
 //
 // Untrusted text never reaches innerHTML here. The only markup parsed is what
 // the server rendered: the html field of a tweet (a card, every string in it
@@ -20,6 +21,8 @@
   const NOTICE_MS = 6000;
   // CLOCK_MS is how often "2m ago"-style card times are refreshed.
   const CLOCK_MS = 30000;
+  // COUNTDOWN_MS is how often the countdown to a source's retry ticks.
+  const COUNTDOWN_MS = 1000;
   // Errors that refuse a join: a column that never showed a tweet is removed.
   const JOIN_REFUSALS = new Set(["bad_room", "too_many_trends", "too_many_rooms"]);
   const CONN_TEXT = {
@@ -36,6 +39,8 @@
   const followForm = byTestID(document, "follow-form");
   const connEl = byTestID(document, "conn-state");
   const pageNoticeEl = byTestID(document, "page-notice");
+  const bannerEl = byTestID(document, "source-banner");
+  const trendingEl = byTestID(document, "trending");
   // The server's per-connection room limit; none when missing or not positive.
   const columnLimit = Number.parseInt(document.body.dataset.maxColumns, 10);
   const maxColumns = columnLimit > 0 ? columnLimit : Infinity;
@@ -285,27 +290,30 @@
     return undefined;
   }
 
+  // element creates an element with a class, a data-testid and text, each
+  // when given, so that no name from the server is ever parsed as HTML.
+  function element(tag, className, testid, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (testid) node.dataset.testid = testid;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
   // trendItem builds the same markup as the trend component in
   // views/trends.templ, with DOM calls so that no name is parsed as HTML.
   function trendItem(room, custom) {
-    const el = (tag, className, testid, text) => {
-      const node = document.createElement(tag);
-      if (className) node.className = className;
-      if (testid) node.dataset.testid = testid;
-      if (text !== undefined) node.textContent = text;
-      return node;
-    };
-    const li = el("li", "trend-item", "trend");
+    const li = element("li", "trend-item", "trend");
     li.dataset.room = room;
     li.dataset.custom = String(custom);
-    const a = el("a", "trend");
+    const a = element("a", "trend");
     a.href = "/?open=" + encodeURIComponent(room);
     a.dataset.room = room;
-    const rate = el("span", "rate");
-    rate.append(el("span", "", "trend-rate", "0"), "/min");
-    const members = el("span", "badge", "trend-members", "0");
+    const rate = element("span", "rate");
+    rate.append(element("span", "", "trend-rate", "0"), "/min");
+    const members = element("span", "badge", "trend-members", "0");
     members.title = "watching";
-    a.append(el("span", "trend-name", "trend-name", room), " ", members, " ", rate);
+    a.append(element("span", "trend-name", "trend-name", room), " ", members, " ", rate);
     li.append(a);
     return li;
   }
@@ -313,6 +321,154 @@
   function setTrendCounts(li, members, perMinute) {
     setCount(byTestID(li, "trend-members"), members);
     setCount(byTestID(li, "trend-rate"), perMinute);
+  }
+
+  // ---- Trending now -------------------------------------------------------
+
+  // trendingLabel shows a tag as a hashtag, unless it holds a space (a
+  // trends API may list a phrase), as trendingLabel in views/trending.go.
+  const trendingLabel = (tag) => (/\s/.test(tag) ? tag : "#" + tag);
+
+  // windowText says how far back the list counts, as windowText in
+  // views/trending.go: "last 10 min".
+  function windowText(seconds) {
+    const s = Math.floor(seconds);
+    if (!(s > 0)) return "";
+    if (s % 3600 === 0) return `last ${s / 3600} h`;
+    if (s % 60 === 0) return `last ${s / 60} min`;
+    return `last ${s} s`;
+  }
+
+  // trendingItem builds the same markup as the trendingTag component in
+  // views/trending.templ.
+  function trendingItem(tag, count) {
+    const li = element("li", "trending-item");
+    const button = element("button", "trending-tag", "trending-tag");
+    button.type = "submit";
+    button.name = "open";
+    button.value = tag;
+    button.dataset.room = tag;
+    button.append(
+      element("span", "trending-name", "trending-name", trendingLabel(tag)),
+      " ",
+      element("span", "trending-count", "trending-count", String(count)),
+    );
+    li.append(button);
+    return li;
+  }
+
+  // showTrending replaces the list with tags, keeping the focus on the tag
+  // that had it, and hides the list while it is empty.
+  function showTrending(tags, windowSeconds) {
+    const ul = byTestID(trendingEl, "trending-list");
+    if (!ul) return;
+    const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.room : undefined;
+    const items = [];
+    for (const t of tags) {
+      if (!t || typeof t.tag !== "string" || t.tag.trim() === "") continue;
+      items.push(trendingItem(t.tag, Number.isFinite(t.count) ? t.count : 0));
+    }
+    ul.replaceChildren(...items);
+    if (focused !== undefined) {
+      for (const button of ul.querySelectorAll("button[data-room]")) {
+        if (button.dataset.room === focused) button.focus();
+      }
+    }
+    const win = byTestID(trendingEl, "trending-window");
+    if (win && Number.isFinite(windowSeconds)) {
+      win.textContent = windowText(windowSeconds);
+      win.hidden = win.textContent === "";
+    }
+    trendingEl.hidden = items.length === 0;
+  }
+
+  // openTag opens the column that follows a trending tag. A room for it
+  // with or without its "#" follows the same tweets, so an open column or
+  // a listed trend of either name is used before a new room is asked for.
+  function openTag(tag) {
+    const hashed = "#" + tag;
+    const col = findColumn(tag) || findColumn(hashed);
+    if (col) return openColumn(col.room);
+    const li = findTrend(tag) || findTrend(hashed);
+    return openColumn(li ? li.dataset.room : tag);
+  }
+
+  // ---- Source banner ------------------------------------------------------
+
+  const clockFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+
+  // sourceLabel names a source with a capital, as sourceLabel in
+  // views/banner.go: "twitter" as "Twitter".
+  function sourceLabel(name) {
+    const trimmed = typeof name === "string" ? name.trim() : "";
+    if (trimmed === "") return "The source";
+    const [first, ...rest] = Array.from(trimmed);
+    return first.toUpperCase() + rest.join("");
+  }
+
+  // bannerText says where the source stands, as newBannerView in
+  // views/banner.go, but with the retry time in the reader's clock.
+  function bannerText(source, state, retryMs, reason) {
+    let what;
+    switch (state) {
+      case "connecting":
+        what = "connecting…";
+        break;
+      case "backing_off":
+        what = Number.isNaN(retryMs) ? "reconnecting…" : `reconnecting at ${clockFormat.format(retryMs)}`;
+        break;
+      case "failed":
+        what = "stopped";
+        break;
+      default:
+        what = state;
+    }
+    const why = typeof reason === "string" ? reason.trim() : "";
+    return `${sourceLabel(source)}: ${what}${why === "" ? "" : ` — ${why}`}`;
+  }
+
+  // showSource updates the banner from a source message. It is hidden
+  // while the source is connected. Its text only changes when the state
+  // does, so that screen readers read each change once.
+  function showSource(msg) {
+    const state = msg.state;
+    const retryMs = state === "backing_off" && typeof msg.retry_at === "string" ? Date.parse(msg.retry_at) : NaN;
+    const hidden = state === "" || state === "connected";
+    bannerEl.dataset.state = state;
+    bannerEl.dataset.retryAt = Number.isNaN(retryMs) ? "" : msg.retry_at;
+    const textEl = byTestID(bannerEl, "source-banner-text");
+    const text = hidden ? "" : bannerText(msg.source, state, retryMs, msg.reason);
+    if (textEl && textEl.textContent !== text) textEl.textContent = text;
+    bannerEl.hidden = hidden;
+    startCountdown(hidden ? NaN : retryMs);
+  }
+
+  let countdownTimer = 0;
+
+  // startCountdown shows the time left until retryMs beside the banner's
+  // text, every second until it is reached; NaN shows none. The countdown
+  // is aria-hidden: the banner's text already says the time.
+  function startCountdown(retryMs) {
+    clearInterval(countdownTimer);
+    countdownTimer = 0;
+    const el = byTestID(bannerEl, "source-countdown");
+    if (!el) return;
+    const tick = () => {
+      const s = Math.ceil((retryMs - Date.now()) / 1000);
+      if (!(s > 0)) {
+        el.textContent = "";
+        return false;
+      }
+      el.textContent = s < 60 ? `in ${s} s` : `in ${Math.floor(s / 60)} min ${s % 60} s`;
+      return true;
+    };
+    if (!tick()) return;
+    countdownTimer = setInterval(() => {
+      if (!tick()) {
+        clearInterval(countdownTimer);
+        countdownTimer = 0;
+      }
+    }, COUNTDOWN_MS);
   }
 
   // ---- Server messages ----------------------------------------------------
@@ -408,6 +564,16 @@
       for (const li of Array.from(ul.querySelectorAll('[data-testid="trend"]'))) {
         if (li.dataset.custom === "true" && !listed.has(roomKey(li.dataset.room))) li.remove();
       }
+    }],
+    // source is this server's extension too: where the source stands with
+    // its upstream, on connect and on every change.
+    ["source", (msg) => {
+      if (bannerEl && typeof msg.state === "string") showSource(msg);
+    }],
+    // trending is another: the "trending now" list, on connect and when it
+    // changes.
+    ["trending", (msg) => {
+      if (trendingEl && Array.isArray(msg.tags)) showTrending(msg.tags, msg.window_s);
     }],
   ]);
 
@@ -536,6 +702,16 @@
     });
   }
 
+  if (trendingEl) {
+    trendingEl.addEventListener("click", (ev) => {
+      if (ev.defaultPrevented) return;
+      const button = ev.target instanceof Element ? ev.target.closest("button[data-room]") : null;
+      if (!button || !trendingEl.contains(button)) return;
+      ev.preventDefault();
+      openTag(button.dataset.room);
+    });
+  }
+
   if (followForm) {
     followForm.addEventListener("submit", async (ev) => {
       ev.preventDefault();
@@ -576,6 +752,9 @@
     }
   }
   syncURL();
+  if (bannerEl && !bannerEl.hidden && bannerEl.dataset.retryAt) {
+    startCountdown(Date.parse(bannerEl.dataset.retryAt));
+  }
   refreshTimes(columnsEl, Date.now());
   setInterval(() => refreshTimes(columnsEl, Date.now()), CLOCK_MS);
   connect();

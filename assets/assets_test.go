@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -201,5 +202,49 @@ func TestScriptIsStrictAndSelfContained(t *testing.T) {
 				t.Fail()
 			}
 		})
+	}
+}
+
+func TestScriptParsesMarkupOnlyFromTheServer(t *testing.T) {
+	js := embedded(t, "app.js")
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"innerHTML is set in one place, parseHTML", len(regexp.MustCompile(`\.innerHTML\s*\+?=`).FindAllString(js, -1)) == 1 &&
+			strings.Contains(js, "template.innerHTML = html;")},
+		{"no outerHTML", !strings.Contains(js, "outerHTML")},
+		{"no insertAdjacentHTML", !strings.Contains(js, "insertAdjacentHTML")},
+		{"no createContextualFragment", !strings.Contains(js, "createContextualFragment")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tt.ok {
+				t.Fail()
+			}
+		})
+	}
+}
+
+func TestScriptHandlesEveryServerMessage(t *testing.T) {
+	js := embedded(t, "app.js")
+	for _, typ := range []string{"joined", "tweet", "retract", "left", "stats", "skipped", "error", "trends", "source", "trending"} {
+		t.Run(typ, func(t *testing.T) {
+			if !strings.Contains(js, `["`+typ+`", (`) {
+				t.Errorf("app.js has no handler for %q messages", typ)
+			}
+		})
+	}
+}
+
+// TestScriptIsValidJavaScript asks Node, where it is installed, whether
+// the script parses.
+func TestScriptIsValidJavaScript(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	if out, err := exec.Command(node, "--check", "app.js").CombinedOutput(); err != nil {
+		t.Errorf("node --check app.js: %v\n%s", err, out)
 	}
 }

@@ -44,6 +44,11 @@ type cardView struct {
 	Time time.Time
 	// Link is set only when the tweet's URL passed httpURL.
 	Link templ.SafeURL
+	// RetweetedBy names who retweeted the tweet, as "@handle" or else by
+	// name; "" for a tweet that is no retweet.
+	RetweetedBy string
+	// Thumbnail is set only when the thumbnail URL passed httpURL.
+	Thumbnail templ.SafeURL
 }
 
 func newCardView(t stream.Tweet) cardView {
@@ -58,13 +63,28 @@ func newCardView(t stream.Tweet) cardView {
 		Segments: segmentText(t.Text),
 		Time:     tweetTime(t),
 	}
+	if a := t.RetweetedBy; a != nil {
+		v.RetweetedBy = retweeter(*a)
+	}
 	if u, ok := httpURL(t.Author.AvatarURL); ok {
 		v.Avatar = u
 	}
 	if u, ok := httpURL(t.URL); ok {
 		v.Link = u
 	}
+	if u, ok := httpURL(t.ThumbnailURL); ok {
+		v.Thumbnail = u
+	}
 	return v
+}
+
+// retweeter names who retweeted a tweet: "@handle", else the name, else ""
+// when the source gave neither.
+func retweeter(a stream.Author) string {
+	if handle := strings.TrimSpace(a.Handle); handle != "" {
+		return "@" + handle
+	}
+	return strings.TrimSpace(a.Name)
 }
 
 // unknownAuthor is shown when a tweet has neither a name nor a handle.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,7 +17,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// sampleTweet is an ordinary tweet, the same in every test that uses it.
+// sampleTweet is a tweet with every part a card shows, the same in every
+// test that uses it: a retweet, with an image.
 func sampleTweet() stream.Tweet {
 	return stream.Tweet{
 		ID:     "1790000000000000001",
@@ -26,11 +28,13 @@ func sampleTweet() stream.Tweet {
 			Name:      "Ada Lovelace",
 			AvatarURL: "https://img.example/ada.png",
 		},
-		Text:       "Reading https://go.dev/blog/go1.26 about #golang & friends",
-		URL:        "https://x.example/ada/status/1790000000000000001",
-		Lang:       "en",
-		CreatedAt:  time.Date(2026, 2, 11, 9, 30, 5, 0, time.UTC),
-		IngestedAt: time.Date(2026, 2, 11, 9, 30, 6, 0, time.UTC),
+		Text:         "Reading https://go.dev/blog/go1.26 about #golang & friends",
+		URL:          "https://x.example/ada/status/1790000000000000001",
+		Lang:         "en",
+		RetweetedBy:  &stream.Author{Handle: "grace", Name: "Grace Hopper"},
+		ThumbnailURL: "https://img.example/ada/engine.jpg",
+		CreatedAt:    time.Date(2026, 2, 11, 9, 30, 5, 0, time.UTC),
+		IngestedAt:   time.Date(2026, 2, 11, 9, 30, 6, 0, time.UTC),
 	}
 }
 
@@ -63,6 +67,14 @@ func TestCard(t *testing.T) {
 		{"the time is machine readable", card.Find("time").AttrOr("datetime", ""), "2026-02-11T09:30:05Z"},
 		{"the time is short for people", card.Find("time").Text(), "Feb 11, 09:30 UTC"},
 		{"the card is an article", card.Children().First().Nodes[0].Data, "article"},
+		{"the retweeter is named by handle", byTestID(card, "retweeted-by").Text(), "retweeted by @grace"},
+		{"the retweeter comes before the author", fmt.Sprint(card.Find("article").Children().First().Is(`[data-testid="retweeted-by"]`)), "true"},
+		{"the thumbnail is a picture", byTestID(card, "thumbnail").AttrOr("src", ""), tw.ThumbnailURL},
+		{"the thumbnail loads lazily", byTestID(card, "thumbnail").AttrOr("loading", ""), "lazy"},
+		{"the thumbnail decodes off the main thread", byTestID(card, "thumbnail").AttrOr("decoding", ""), "async"},
+		{"the thumbnail sends no referrer", byTestID(card, "thumbnail").AttrOr("referrerpolicy", ""), "no-referrer"},
+		{"the thumbnail has an empty alt", fmt.Sprint(byTestID(card, "thumbnail").Is(`img[alt=""]`)), "true"},
+		{"the thumbnail follows the text", fmt.Sprint(card.Find(".text").Next().Is(`[data-testid="thumbnail"]`)), "true"},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,7 +103,7 @@ func TestCardFallbacks(t *testing.T) {
 			name: "a missing avatar shows initials instead of a picture",
 			edit: func(tw *stream.Tweet) { tw.Author.AvatarURL = "" },
 			check: func(t *testing.T, doc *goquery.Document) {
-				wantCount(t, doc.Find("img"), 0)
+				wantCount(t, doc.Find("img.avatar"), 0)
 				wantText(t, doc.Find("span.avatar.initials").Text(), "AL")
 			},
 		},
@@ -99,7 +111,7 @@ func TestCardFallbacks(t *testing.T) {
 			name: "a relative avatar URL shows initials",
 			edit: func(tw *stream.Tweet) { tw.Author.AvatarURL = "/ada.png" },
 			check: func(t *testing.T, doc *goquery.Document) {
-				wantCount(t, doc.Find("img"), 0)
+				wantCount(t, doc.Find("img.avatar"), 0)
 				wantText(t, doc.Find("span.avatar.initials").Text(), "AL")
 			},
 		},
@@ -140,6 +152,57 @@ func TestCardFallbacks(t *testing.T) {
 			edit: func(tw *stream.Tweet) { tw.CreatedAt, tw.IngestedAt = time.Time{}, time.Time{} },
 			check: func(t *testing.T, doc *goquery.Document) {
 				wantCount(t, doc.Find("time"), 0)
+			},
+		},
+		{
+			name: "a tweet that is no retweet names no retweeter",
+			edit: func(tw *stream.Tweet) { tw.RetweetedBy = nil },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantCount(t, byTestID(doc, "retweeted-by"), 0)
+			},
+		},
+		{
+			name: "a retweeter without a handle is named by name",
+			edit: func(tw *stream.Tweet) { tw.RetweetedBy = &stream.Author{Handle: " ", Name: " Grace Hopper "} },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantText(t, byTestID(doc, "retweeted-by").Text(), "retweeted by Grace Hopper")
+			},
+		},
+		{
+			name: "a retweeter with neither handle nor name is left out",
+			edit: func(tw *stream.Tweet) { tw.RetweetedBy = &stream.Author{} },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantCount(t, byTestID(doc, "retweeted-by"), 0)
+			},
+		},
+		{
+			name: "no thumbnail leaves out the picture",
+			edit: func(tw *stream.Tweet) { tw.ThumbnailURL = "" },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantCount(t, byTestID(doc, "thumbnail"), 0)
+				wantCount(t, doc.Find("img"), 1) // the avatar
+			},
+		},
+		{
+			name: "a javascript: thumbnail is not rendered",
+			edit: func(tw *stream.Tweet) { tw.ThumbnailURL = "javascript:alert(1)" },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantCount(t, byTestID(doc, "thumbnail"), 0)
+				wantCount(t, doc.Find("img"), 1) // the avatar
+			},
+		},
+		{
+			name: "a relative thumbnail URL is not rendered",
+			edit: func(tw *stream.Tweet) { tw.ThumbnailURL = "/engine.jpg" },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantCount(t, byTestID(doc, "thumbnail"), 0)
+			},
+		},
+		{
+			name: "an http thumbnail is rendered, re-encoded",
+			edit: func(tw *stream.Tweet) { tw.ThumbnailURL = `http://img.example/"a".jpg` },
+			check: func(t *testing.T, doc *goquery.Document) {
+				wantText(t, byTestID(doc, "thumbnail").AttrOr("src", ""), "http://img.example/%22a%22.jpg")
 			},
 		},
 		{

@@ -1,14 +1,19 @@
 // Package views renders the page of Tweet Streamer with templ: the full
-// document, the trend list, one column per followed room and the card of one
-// tweet. The same Card renders the backlog on the page and the html field of
-// live tweet messages, so a card looks the same whichever way it arrived.
+// document, the source's status banner, the trend list, the "trending now"
+// list, one column per followed room and the card of one tweet. The same
+// Card renders the backlog on the page and the html field of live tweet
+// messages, so a card looks the same whichever way it arrived.
 //
 // Components are pure functions of the models below; everything that turns
 // an untrusted Tweet into display data (checked links, initials, times, text
 // segments) is plain Go in this package, tested on its own.
 package views
 
-import "github.com/tweetstreamer/tweetstreamer/stream"
+import (
+	"time"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
+)
 
 // TrendItem is one entry of the trend list.
 type TrendItem struct {
@@ -58,4 +63,37 @@ type PageModel struct {
 	// Notice is shown in the page notice, e.g. why a name in ?open was
 	// refused; "" shows none.
 	Notice string
+	// SourceStatus is the banner about the source's connection to its
+	// upstream (see NewSourceBanner); nil hides it, as does a connected
+	// source. The script keeps it current from source messages.
+	SourceStatus *SourceBanner
+	// Trending is the "trending now" list, highest first, each tag a room
+	// name without its "#"; empty hides the list. The script keeps it
+	// current from trending messages.
+	Trending []stream.TagCount
+	// TrendingWindow is how far back Trending counts, shown beside its
+	// title; zero shows nothing.
+	TrendingWindow time.Duration
+}
+
+// SourceBanner is what the page tells about a live source's connection to
+// its upstream, such as "Twitter: reconnecting at 12:03:05 UTC — HTTP 420:
+// rate limited".
+type SourceBanner struct {
+	// SourceName names the source as the protocol does, e.g. "twitter";
+	// the banner shows it with a capital first letter.
+	SourceName string
+	// State is where the source stands; connected, or "", hides the banner.
+	State stream.SourceState
+	// RetryAt is when the source reconnects, while it backs off; the zero
+	// time shows no time.
+	RetryAt time.Time
+	// Reason is the last failure in a few words; "" shows none.
+	Reason string
+}
+
+// NewSourceBanner returns the banner for the source named name, whose
+// status is s.
+func NewSourceBanner(name string, s stream.SourceStatus) *SourceBanner {
+	return &SourceBanner{SourceName: name, State: s.State, RetryAt: s.RetryAt, Reason: s.Reason}
 }

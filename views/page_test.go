@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
 func samplePage() PageModel {
@@ -23,6 +26,14 @@ func samplePage() PageModel {
 			{Room: "#go", Epoch: "p0q1", Seq: 7, Members: 1, PerMinute: 7},
 		},
 		MaxColumns: 8,
+		SourceStatus: &SourceBanner{
+			SourceName: "mock",
+			State:      stream.SourceBackingOff,
+			RetryAt:    time.Date(2026, 2, 11, 12, 3, 5, 0, time.UTC),
+			Reason:     "HTTP 420: rate limited",
+		},
+		Trending:       []stream.TagCount{{Tag: "golang", Count: 42}, {Tag: "rust", Count: 9}},
+		TrendingWindow: 10 * time.Minute,
 	}
 }
 

@@ -41,10 +41,12 @@ func xssTweet() stream.Tweet {
 			Name:      `"><script>alert("name")</script>`,
 			AvatarURL: `javascript:alert(1)`,
 		},
-		Text:      `<script>alert("text")</script> javascript:alert(1)`,
-		URL:       `data:text/html,<script>alert(1)</script>`,
-		Lang:      `en" onmouseover="alert(1)`,
-		CreatedAt: time.Date(2026, 2, 11, 9, 30, 5, 0, time.UTC),
+		Text:         `<script>alert("text")</script> javascript:alert(1)`,
+		URL:          `data:text/html,<script>alert(1)</script>`,
+		Lang:         `en" onmouseover="alert(1)`,
+		RetweetedBy:  &stream.Author{Handle: `"><svg onload=alert("rt")>`, AvatarURL: `javascript:alert(1)`},
+		ThumbnailURL: ` JaVaScRiPt:alert("thumb")`,
+		CreatedAt:    time.Date(2026, 2, 11, 9, 30, 5, 0, time.UTC),
 	}
 }
 
@@ -76,6 +78,13 @@ func TestCardRendersPayloadsInert(t *testing.T) {
 		{"source", func(tw *stream.Tweet, p string) { tw.Source = p },
 			func(d *goquery.Document) string { return byTestID(d, "card").AttrOr("data-source", "") },
 			func(p string) string { return p }},
+		{"retweeter's handle", func(tw *stream.Tweet, p string) { tw.RetweetedBy = &stream.Author{Handle: p} },
+			func(d *goquery.Document) string { return byTestID(d, "retweeted-by").Text() },
+			func(p string) string { return "retweeted by @" + strings.TrimSpace(p) }},
+		{"retweeter's name", func(tw *stream.Tweet, p string) { tw.RetweetedBy = &stream.Author{Name: p} },
+			func(d *goquery.Document) string { return byTestID(d, "retweeted-by").Text() },
+			func(p string) string { return "retweeted by " + strings.TrimSpace(p) }},
+		{"thumbnail URL", func(tw *stream.Tweet, p string) { tw.ThumbnailURL = p }, nil, nil},
 	}
 	for _, f := range fields {
 		for _, p := range payloads {
@@ -97,6 +106,7 @@ func TestCardRendersPayloadsInert(t *testing.T) {
 		assertInert(t, doc)
 		wantText(t, doc.Find(".text").Text(), tw.Text)
 		wantText(t, doc.Find(".name").Text(), tw.Author.Name)
+		wantText(t, byTestID(doc, "retweeted-by").Text(), "retweeted by @"+tw.RetweetedBy.Handle)
 		wantCount(t, doc.Find("img"), 0)
 		wantCount(t, doc.Find("a.open"), 0)
 	})
@@ -106,11 +116,13 @@ func TestPageRendersPayloadsInert(t *testing.T) {
 	for _, p := range payloads {
 		t.Run("names holding "+p+" render inert", func(t *testing.T) {
 			doc := renderDoc(t, Page(PageModel{
-				Title:   p,
-				Source:  p,
-				Notice:  p,
-				Trends:  []TrendItem{{Name: p, Members: 1}},
-				Columns: []ColumnModel{{Room: p, Epoch: p, Tweets: []stream.Tweet{xssTweet()}}},
+				Title:        p,
+				Source:       p,
+				Notice:       p,
+				Trends:       []TrendItem{{Name: p, Members: 1}},
+				Columns:      []ColumnModel{{Room: p, Epoch: p, Tweets: []stream.Tweet{xssTweet()}}},
+				SourceStatus: &SourceBanner{SourceName: p, State: stream.SourceFailed, Reason: p},
+				Trending:     []stream.TagCount{{Tag: p, Count: 1}},
 			}))
 			assertInert(t, doc)
 			wantText(t, byTestID(doc, "trend-name").Text(), p)
@@ -120,8 +132,19 @@ func TestPageRendersPayloadsInert(t *testing.T) {
 			wantText(t, byTestID(doc, "title").Text(), p)
 			wantText(t, byTestID(doc, "source").Text(), p)
 			wantText(t, byTestID(doc, "page-notice").Text(), p)
+			wantText(t, byTestID(doc, "source-banner-text").Text(), sourceLabel(p)+": stopped — "+strings.TrimSpace(p))
+			wantText(t, byTestID(doc, "trending-tag").AttrOr("data-room", ""), p)
+			wantText(t, byTestID(doc, "trending-tag").AttrOr("value", ""), p)
+			wantText(t, byTestID(doc, "trending-name").Text(), trendingLabel(p))
 		})
 	}
+	t.Run("a source state holding a payload renders inert", func(t *testing.T) {
+		for _, p := range payloads {
+			doc := renderDoc(t, Page(PageModel{SourceStatus: &SourceBanner{State: stream.SourceState(p)}}))
+			assertInert(t, doc)
+			wantText(t, byTestID(doc, "source-banner").AttrOr("data-state", ""), p)
+		}
+	})
 }
 
 // urlAttrs are the attributes whose value a browser follows as a URL.

@@ -17,13 +17,19 @@ import (
 // handleIndex renders the page: the trend list, and a column for each trend
 // in ?open=a,b (the page keeps its open columns there, so a reload or a
 // shared link restores them). Each column embeds its room's epoch and seq.
-func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub) http.Handler {
+func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, tags, window := live.snapshot()
 		m := views.PageModel{
-			Title:      "Tweet Streamer",
-			Source:     cfg.source,
-			Trends:     trendItems(hub.Summaries()),
-			MaxColumns: cfg.maxRooms,
+			Title:          "Tweet Streamer",
+			Source:         cfg.source,
+			Trends:         trendItems(hub.Summaries()),
+			MaxColumns:     cfg.maxRooms,
+			Trending:       tags,
+			TrendingWindow: window,
+		}
+		if status != nil {
+			m.SourceStatus = views.NewSourceBanner(cfg.source, *status)
 		}
 		seen := map[string]bool{}
 		for _, v := range r.URL.Query()["open"] {
@@ -61,19 +67,22 @@ func handleColumn(logger *slog.Logger, hub *rooms.Hub) http.Handler {
 }
 
 // handleHealthz answers 200 while the server is serving, with the source's
-// state for a human or a probe to read.
-func handleHealthz(cfg config, ingester *stream.Ingester) http.Handler {
+// state for a human or a probe to read: the ingester's view, and for a live
+// source its upstream's (connected, backing off until when, failed and why)
+// and its own counters.
+func handleHealthz(cfg config, ingester *stream.Ingester, live *live) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := ingester.Stats()
+		source := map[string]any{
+			"name": cfg.source, "state": s.State, "last_error": s.LastError,
+			"received": s.Received, "matched": s.Matched, "unmatched": s.Unmatched, "restarts": s.Restarts,
+		}
+		if upstream, _, _ := live.snapshot(); upstream != nil {
+			source["upstream"] = upstream
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"status": "ok",
-			"source": map[string]any{
-				"name": cfg.source, "state": s.State, "last_error": s.LastError,
-				"received": s.Received, "matched": s.Matched, "unmatched": s.Unmatched, "restarts": s.Restarts,
-			},
-		})
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "source": source})
 	})
 }
 

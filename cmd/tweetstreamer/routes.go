@@ -10,25 +10,26 @@ import (
 )
 
 // addRoutes lists every route the server answers.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester) {
-	mux.Handle("GET /{$}", handleIndex(logger, cfg, hub))
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live) {
+	mux.Handle("GET /{$}", handleIndex(logger, cfg, hub, live))
 	mux.Handle("GET /column", handleColumn(logger, hub))
 	mux.Handle("GET /ws", hub)
-	mux.Handle("GET /healthz", handleHealthz(cfg, ingester))
+	mux.Handle("GET /healthz", handleHealthz(cfg, ingester, live))
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", assets.Handler()))
 }
 
 // NewServer returns the application's HTTP handler: every route, behind the
 // security headers every response carries.
-func NewServer(logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester) http.Handler {
+func NewServer(logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live) http.Handler {
 	mux := http.NewServeMux()
-	addRoutes(mux, logger, cfg, hub, ingester)
+	addRoutes(mux, logger, cfg, hub, ingester, live)
 	return withSecurityHeaders(mux)
 }
 
 // contentSecurityPolicy allows scripts and styles from this server only, so
-// no injected markup can run; avatars may come from any https host.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+// no injected markup can run; avatars and thumbnails may come from any
+// https host.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func withSecurityHeaders(next http.Handler) http.Handler {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tweetstreamer/tweetstreamer/rooms"
 	"github.com/tweetstreamer/tweetstreamer/stream"
+	"github.com/tweetstreamer/tweetstreamer/stream/jetstream"
 	"github.com/tweetstreamer/tweetstreamer/views"
 )
 
@@ -62,7 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	ingester := &stream.Ingester{Source: source, Trends: trends, Publisher: hub, Logger: logger}
+	live := newLive(hub, cfg, source, logger)
+	ingester := &stream.Ingester{Source: source, Trends: trends, Publisher: hub, Logger: logger, Observe: live.observe}
 
 	if cfg.debugAddr != "" {
 		debug, err := serveDebug(cfg.debugAddr, logger)
@@ -76,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
 	}
 	srv := &http.Server{
-		Handler:           NewServer(logger, cfg, hub, ingester),
+		Handler:           NewServer(logger, cfg, hub, ingester, live),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -101,6 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_ = ingester.Run(ingestCtx)
 	}()
 	wg.Go(func() { _ = hub.Run(hubCtx) })
+	wg.Go(func() { live.run(hubCtx) })
 
 	fmt.Fprintf(stdout, "tweetstreamer: serving on %s (source %s, %d trends)\n", displayURL(ln.Addr()), cfg.source, len(cfg.trends))
 	logger.Info("serving", "addr", ln.Addr().String(), "source", cfg.source, "trends", trends.List())
@@ -176,6 +179,12 @@ func newSource(cfg config, trends *stream.Trends, logger *slog.Logger) (stream.S
 		src, err := stream.NewReplay(stream.ReplayConfig{Path: cfg.replayFile, Speed: cfg.replaySpeed, Loop: cfg.replayLoop, Logger: logger})
 		if err != nil {
 			return nil, usageError{fmt.Errorf("-replay-file: %w", err)}
+		}
+		return src, nil
+	case "jetstream":
+		src, err := jetstream.New(jetstream.Config{URL: cfg.jetstreamURL, ProfileURL: cfg.profileURL, Logger: logger})
+		if err != nil {
+			return nil, usageError{err}
 		}
 		return src, nil
 	case "mock":

@@ -122,13 +122,32 @@ func (c *wsClient) send(v string) {
 }
 
 // next returns the next message that is not stats or trends.
+// next returns the next message, leaving out those that come on timers or
+// to everyone (stats, trends, trending, source).
 func (c *wsClient) next() map[string]any {
+	c.t.Helper()
+	return c.nextWhere(func(m map[string]any) bool {
+		switch m["type"] {
+		case "stats", "trends", "trending", "source":
+			return false
+		}
+		return true
+	})
+}
+
+// nextOfType returns the next message of type typ, leaving out the others.
+func (c *wsClient) nextOfType(typ string) map[string]any {
+	c.t.Helper()
+	return c.nextWhere(func(m map[string]any) bool { return m["type"] == typ })
+}
+
+func (c *wsClient) nextWhere(want func(map[string]any) bool) map[string]any {
 	c.t.Helper()
 	for {
 		for len(c.msgs) > 0 {
 			m := c.msgs[0]
 			c.msgs = c.msgs[1:]
-			if m["type"] != "stats" && m["type"] != "trends" {
+			if want(m) {
 				return m
 			}
 		}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tweetstreamer/tweetstreamer/stream/jetstream/jetstreamtest"
+)
+
+// jetstreamPosts are the posts the fake Jetstream sends in these tests:
+// three about golang (one later deleted), one about rust, one about neither.
+func jetstreamPosts(t0 int64) (posts []jetstreamtest.Post, deleted string) {
+	did := "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+	return []jetstreamtest.Post{
+		{TimeUS: t0 + 1, DID: did, RKey: "3kgolang1", Text: "Go 1.26 is out #golang", HashTags: []string{"golang"}},
+		{TimeUS: t0 + 2, DID: did, RKey: "3krust1", Text: "borrowing again #rust", HashTags: []string{"rust"}},
+		{TimeUS: t0 + 3, DID: did, RKey: "3knothing", Text: "lunch was good #food", HashTags: []string{"food"}},
+		{TimeUS: t0 + 4, DID: did, RKey: "3kgolang2", Text: "generic iterators in golang", Links: []string{"https://go.dev/blog"}},
+		{TimeUS: t0 + 5, DID: did, RKey: "3kgolang3", Text: "oops, wrong golang link", Tags: []string{"golang"}},
+	}, did + "/3kgolang3"
+}
+
+func publishPosts(fake *jetstreamtest.Server, posts []jetstreamtest.Post, deleted string) {
+	for _, p := range posts {
+		fake.Publish(p.Event())
+	}
+	did, rkey, _ := strings.Cut(deleted, "/")
+	fake.Publish(jetstreamtest.DeleteEvent(posts[len(posts)-1].TimeUS+1, did, rkey))
+}
+
+func waitSubscribed(t *testing.T, fake *jetstreamtest.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := fake.WaitSubscriptions(ctx, 1); err != nil {
+		t.Fatalf("the source did not connect to the fake Jetstream: %v", err)
+	}
+}
+
+// TestJetstreamEndToEnd serves a fake Jetstream's posts: each reaches the
+// rooms it matches, a deletion retracts, hashtags trend, and the page and
+// /healthz say the source is connected.
+func TestJetstreamEndToEnd(t *testing.T) {
+	fake, profiles := jetstreamtest.NewServer(), jetstreamtest.NewProfileServer()
+	t.Cleanup(fake.Close)
+	t.Cleanup(profiles.Close)
+	s := start(t, nil, "-source", "jetstream", "-jetstream-url", fake.URL(), "-profile-url", profiles.URL(), "-trends", "golang,rust")
+	waitSubscribed(t, fake)
+	c := s.dial(t)
+	c.send(`{"type":"join","room":"golang"}`)
+	if j := c.next(); j["type"] != "joined" {
+		t.Fatalf("got %v, want joined", j)
+	}
+	if m := c.nextOfType("source"); m["source"] != "jetstream" || m["state"] != "connected" {
+		t.Errorf("source message %v, want jetstream connected", m)
+	}
+
+	posts, deleted := jetstreamPosts(time.Now().UnixMicro())
+	publishPosts(fake, posts, deleted)
+	var ids []string
+	for range 3 {
+		m := c.next()
+		if m["type"] != "tweet" {
+			t.Fatalf("got %v, want a tweet", m)
+		}
+		tw := m["tweet"].(map[string]any)
+		ids = append(ids, tw["id"].(string))
+		if tw["source"] != "jetstream" || !strings.HasPrefix(tw["url"].(string), "https://bsky.app/profile/did:plc:") {
+			t.Errorf("tweet %v, want one from jetstream with its bsky.app link", tw)
+		}
+	}
+	wantIDs := []string{posts[0].DID + "/3kgolang1", posts[0].DID + "/3kgolang2", deleted}
+	if !slices.Equal(ids, wantIDs) {
+		t.Errorf("golang got %q, want %q", ids, wantIDs)
+	}
+	if m := c.next(); m["type"] != "retract" || m["id"] != deleted {
+		t.Errorf("got %v, want the retraction of %s", m, deleted)
+	}
+
+	t.Run("hashtags of every post trend, matched or not", func(t *testing.T) {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			m := c.nextOfType("trending")
+			var tags []string
+			for _, tc := range m["tags"].([]any) {
+				tags = append(tags, tc.(map[string]any)["tag"].(string))
+			}
+			if slices.Contains(tags, "food") && slices.Contains(tags, "golang") {
+				return
+			}
+		}
+		t.Error("no trending message with food and golang")
+	})
+	t.Run("healthz shows the upstream", func(t *testing.T) {
+		_, body := s.get(t, "/healthz")
+		if !strings.Contains(body, `"upstream":{"state":"connected"`) || !strings.Contains(body, `"posts":5`) {
+			t.Errorf("healthz = %s, want the upstream connected with its counters", body)
+		}
+	})
+}
+
+// TestRecordThenReplay records from a fake Jetstream, then replays the
+// file: a room receives the same tweets, minus the deleted one.
+func TestRecordThenReplay(t *testing.T) {
+	fake := jetstreamtest.NewServer()
+	t.Cleanup(fake.Close)
+	profiles := jetstreamtest.NewProfileServer()
+	t.Cleanup(profiles.Close)
+	path := filepath.Join(t.TempDir(), "talk.jsonl")
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(context.Background(), []string{"tweetstreamer", "record", "-source", "jetstream", "-jetstream-url", fake.URL(),
+			"-profile-url", profiles.URL(), "-trends", "golang,rust", "-duration", "2s", "-o", path},
+			func(string) string { return "" }, &stdout, &stderr)
+	}()
+	waitSubscribed(t, fake)
+	posts, deleted := jetstreamPosts(time.Now().UnixMicro())
+	publishPosts(fake, posts, deleted)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("record: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("record did not stop after its duration")
+	}
+	if out := stdout.String(); !strings.Contains(out, "recorded 3 tweets") || !strings.Contains(out, "1 deleted") {
+		t.Errorf("stdout %q, want 3 tweets recorded and 1 deleted left out", out)
+	}
+
+	s := start(t, nil, "-source", "replay", "-replay-file", path, "-replay-speed", "0", "-trends", "golang,rust")
+	for range 250 {
+		if _, body := s.get(t, "/healthz"); strings.Contains(body, `"state":"ended"`) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c := s.dial(t)
+	var got []string
+	for _, room := range []string{"golang", "rust"} {
+		c.send(`{"type":"join","room":"` + room + `"}`)
+		j := c.next()
+		if j["type"] != "joined" {
+			t.Fatalf("got %v, want joined", j)
+		}
+		for range int(j["seq"].(float64)) {
+			m := c.next()
+			tw := m["tweet"].(map[string]any)
+			got = append(got, room+" "+tw["id"].(string)+" "+tw["text"].(string))
+		}
+	}
+	did := posts[0].DID
+	want := []string{
+		"golang " + did + "/3kgolang1 Go 1.26 is out #golang",
+		"golang " + did + "/3kgolang2 generic iterators in golang",
+		"rust " + did + "/3krust1 borrowing again #rust",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("replayed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

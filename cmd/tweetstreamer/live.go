@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tweetstreamer/tweetstreamer/rooms"
+	"github.com/tweetstreamer/tweetstreamer/stream"
+	"github.com/tweetstreamer/tweetstreamer/stream/trending"
+)
+
+// How often the page's view of a live source is refreshed.
+const (
+	statusEvery   = time.Second
+	trendingEvery = 5 * time.Second
+	// trenderEvery paces a source's own trends API (Twitter allows 75
+	// calls in 15 minutes).
+	trenderEvery = time.Minute
+	trendingTags = 10
+)
+
+// live keeps what the page shows about the source besides tweets: its
+// status (a banner when it is not connected) and the trending hashtags,
+// announced to every connection when they change, and given to the page
+// and /healthz when they render.
+type live struct {
+	hub     *rooms.Hub
+	name    string
+	status  stream.StatusReporter // nil for sources that cannot fail
+	trender stream.Trender        // nil when the source has no trends API
+	counter *trending.Counter     // nil: no trending list (the mock)
+	window  time.Duration
+	logger  *slog.Logger
+
+	mu          sync.Mutex
+	last        stream.SourceStatus
+	tags        []stream.TagCount
+	tagsWindow  time.Duration
+	trenderNext time.Time
+}
+
+func newLive(hub *rooms.Hub, cfg config, source stream.Source, logger *slog.Logger) *live {
+	l := &live{hub: hub, name: cfg.source, window: cfg.trendingWindow, logger: logger}
+	l.status, _ = source.(stream.StatusReporter)
+	l.trender, _ = source.(stream.Trender)
+	if cfg.source != "mock" {
+		l.counter = trending.New(trending.Config{Window: cfg.trendingWindow})
+	}
+	return l
+}
+
+// observe counts a tweet's hashtags; the ingester calls it for every tweet.
+func (l *live) observe(t *stream.Tweet) {
+	if l.counter != nil {
+		l.counter.ObserveTweet(t)
+	}
+}
+
+// run refreshes the status and the trending list until ctx is done.
+func (l *live) run(ctx context.Context) {
+	statusTick := time.NewTicker(statusEvery)
+	defer statusTick.Stop()
+	trendingTick := time.NewTicker(trendingEvery)
+	defer trendingTick.Stop()
+	l.refreshStatus()
+	l.refreshTrending(ctx, time.Now())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-statusTick.C:
+			l.refreshStatus()
+		case now := <-trendingTick.C:
+			l.refreshTrending(ctx, now)
+		}
+	}
+}
+
+// sourceMessage is the protocol's `source` message, without its type.
+type sourceMessage struct {
+	Source  string             `json:"source"`
+	State   stream.SourceState `json:"state"`
+	Since   time.Time          `json:"since"`
+	RetryAt time.Time          `json:"retry_at,omitzero"`
+	Reason  string             `json:"reason,omitempty"`
+}
+
+func (l *live) refreshStatus() {
+	if l.status == nil {
+		return
+	}
+	st := l.status.Status()
+	l.mu.Lock()
+	changed := st.State != l.last.State || st.Reason != l.last.Reason || !st.RetryAt.Equal(l.last.RetryAt)
+	l.last = st
+	l.mu.Unlock()
+	if !changed {
+		return
+	}
+	msg := sourceMessage{Source: l.name, State: st.State, Since: st.Since, RetryAt: st.RetryAt, Reason: st.Reason}
+	if err := l.hub.Announce("source", msg); err != nil {
+		l.logger.Error("announcing the source's status", "err", err)
+	}
+}
+
+// trendingMessage is the protocol's `trending` message, without its type.
+type trendingMessage struct {
+	Tags    []stream.TagCount `json:"tags"`
+	WindowS int               `json:"window_s"`
+}
+
+func (l *live) refreshTrending(ctx context.Context, now time.Time) {
+	if l.counter == nil {
+		return
+	}
+	tags, window := l.counter.Top(trendingTags, now), l.window
+	if l.trender != nil {
+		l.mu.Lock()
+		due := !now.Before(l.trenderNext)
+		if due {
+			l.trenderNext = now.Add(trenderEvery)
+		}
+		l.mu.Unlock()
+		if due {
+			callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			own, err := l.trender.Trending(callCtx)
+			cancel()
+			switch {
+			case err != nil:
+				l.logger.Warn("the source's trends are unavailable; counting hashtags instead", "err", err)
+			case len(own) > 0:
+				tags, window = own[:min(len(own), trendingTags)], 0
+			}
+		} else {
+			l.mu.Lock()
+			if l.tagsWindow == 0 && l.tags != nil {
+				tags, window = l.tags, 0 // keep the source's own list between calls
+			}
+			l.mu.Unlock()
+		}
+	}
+	if tags == nil {
+		tags = []stream.TagCount{}
+	}
+	l.mu.Lock()
+	l.tags, l.tagsWindow = tags, window
+	l.mu.Unlock()
+	if err := l.hub.Announce("trending", trendingMessage{Tags: tags, WindowS: int(window / time.Second)}); err != nil {
+		l.logger.Error("announcing the trending tags", "err", err)
+	}
+}
+
+// snapshot returns the latest status (nil for a source that reports none),
+// the trending tags and the stretch of stream they count (zero when the
+// source's own trends gave them), for the page and /healthz.
+func (l *live) snapshot() (*stream.SourceStatus, []stream.TagCount, time.Duration) {
+	if l == nil {
+		return nil, nil, 0
+	}
+	if l.status != nil {
+		l.refreshStatus()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var st *stream.SourceStatus
+	if l.status != nil {
+		s := l.last
+		st = &s
+	}
+	return st, slices.Clone(l.tags), l.tagsWindow
+}

@@ -49,7 +49,6 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = tcp.SetWriteBuffer(socketSendBuffer)
 	}
 	c := newClient(h, conn, uw.conn)
-	trends := encode(trendsMessage{Type: "trends", Trends: h.Summaries()})
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
@@ -60,7 +59,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.clients[c] = struct{}{}
 	h.conns.Add(1)
-	c.send(entry{frame: trends})
+	// The list is taken with the client registered, so that no broadcast
+	// of a later list can fall between the two.
+	c.send(entry{frame: encode(trendsMessage{Type: "trends", Trends: h.summariesLocked()})})
 	h.sendAnnouncementsLocked(c)
 	h.mu.Unlock()
 

@@ -279,10 +279,14 @@ func (h *Hub) Snapshot(name string) (Snapshot, bool) {
 // first.
 func (h *Hub) Summaries() []Summary {
 	h.mu.RLock()
-	rs := slices.Clone(h.order)
-	h.mu.RUnlock()
-	out := make([]Summary, len(rs))
-	for i, r := range rs {
+	defer h.mu.RUnlock()
+	return h.summariesLocked()
+}
+
+// summariesLocked is Summaries with h.mu held.
+func (h *Hub) summariesLocked() []Summary {
+	out := make([]Summary, len(h.order))
+	for i, r := range h.order {
 		r.mu.Lock()
 		out[i] = Summary{Room: r.name, Members: len(r.members), PerMinute: max(r.lastStats[1], 0), Custom: r.custom}
 		r.mu.Unlock()

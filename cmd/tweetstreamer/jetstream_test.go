@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -51,12 +52,15 @@ func TestJetstreamEndToEnd(t *testing.T) {
 	s := start(t, nil, "-source", "jetstream", "-jetstream-url", fake.URL(), "-profile-url", profiles.URL(), "-trends", "golang,rust")
 	waitSubscribed(t, fake)
 	c := s.dial(t)
+	// The page learns the source's state on connect, and each change after.
+	for m := c.nextOfType("source"); m["state"] != "connected"; m = c.nextOfType("source") {
+		if m["source"] != "jetstream" || m["state"] != "connecting" {
+			t.Fatalf("source message %v, want jetstream connecting, then connected", m)
+		}
+	}
 	c.send(`{"type":"join","room":"golang"}`)
 	if j := c.next(); j["type"] != "joined" {
 		t.Fatalf("got %v, want joined", j)
-	}
-	if m := c.nextOfType("source"); m["source"] != "jetstream" || m["state"] != "connected" {
-		t.Errorf("source message %v, want jetstream connected", m)
 	}
 
 	posts, deleted := jetstreamPosts(time.Now().UnixMicro())
@@ -101,6 +105,21 @@ func TestJetstreamEndToEnd(t *testing.T) {
 			t.Errorf("healthz = %s, want the upstream connected with its counters", body)
 		}
 	})
+}
+
+// TestRecordFromAnUnreachableSourceFails: an empty recording because the
+// source never connected is an error, not a file to find empty on stage.
+func TestRecordFromAnUnreachableSourceFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "talk.jsonl")
+	var stdout, stderr strings.Builder
+	err := run(context.Background(), []string{"tweetstreamer", "record", "-source", "jetstream", "-jetstream-url", "ws://127.0.0.1:1/subscribe",
+		"-duration", "1s", "-o", path}, func(string) string { return "" }, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "nothing recorded") || !strings.Contains(err.Error(), "backing_off") {
+		t.Fatalf("record = %v, want an error saying the source never connected", err)
+	}
+	if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
+		t.Errorf("the empty recording was left behind: %v", statErr)
+	}
 }
 
 // TestRecordThenReplay records from a fake Jetstream, then replays the

@@ -92,11 +92,14 @@ func (l *live) refreshStatus() {
 	if l.status == nil {
 		return
 	}
-	st := l.status.Status()
+	// The lock is held across the announcement, so that two refreshes
+	// (the ticker, a page being rendered) cannot announce in the opposite
+	// order to the one they read in.
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.status.Status()
 	changed := st.State != l.last.State || st.Reason != l.last.Reason || !st.RetryAt.Equal(l.last.RetryAt)
 	l.last = st
-	l.mu.Unlock()
 	if !changed {
 		return
 	}

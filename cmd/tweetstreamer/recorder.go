@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/tweetstreamer/tweetstreamer/stream"
@@ -27,8 +28,8 @@ type recorder struct {
 	f         *os.File
 	w         *bufio.Writer
 	anon      *anonymiser // nil keeps the tweets as they came
-	ids       map[string]bool
-	retracted map[string]bool
+	ids       map[string]string // source ID → ID as written (a fake when anonymised)
+	retracted map[string]bool   // IDs as written
 	written   int
 	err       error // the first write error; later tweets are not written
 	buf       []byte
@@ -40,7 +41,7 @@ func newRecorder(path string, anonymise bool) (*recorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &recorder{path: path, f: f, w: bufio.NewWriter(f), ids: make(map[string]bool), retracted: make(map[string]bool)}
+	r := &recorder{path: path, f: f, w: bufio.NewWriter(f), ids: make(map[string]string), retracted: make(map[string]bool)}
 	if anonymise {
 		if r.anon, err = newAnonymiser(); err != nil {
 			f.Close()
@@ -54,13 +55,14 @@ func newRecorder(path string, anonymise bool) (*recorder, error) {
 func (r *recorder) Publish(t stream.Tweet, _ []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.err != nil || r.ids[t.ID] {
+	if _, dup := r.ids[t.ID]; r.err != nil || dup {
 		return
 	}
-	r.ids[t.ID] = true
+	id := t.ID
 	if r.anon != nil {
 		r.anon.tweet(&t)
 	}
+	r.ids[id] = t.ID
 	r.buf = append(t.AppendJSON(r.buf[:0]), '\n')
 	if _, err := r.w.Write(r.buf); err != nil {
 		r.err = err
@@ -73,8 +75,8 @@ func (r *recorder) Publish(t stream.Tweet, _ []string) {
 func (r *recorder) Retract(_, id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.ids[id] {
-		r.retracted[id] = true
+	if written, ok := r.ids[id]; ok {
+		r.retracted[written] = true
 	}
 }
 
@@ -114,6 +116,12 @@ func (r *recorder) dropRetracted() (int, error) {
 	}
 	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
 	kept, err := copyKept(tmp, in, r.retracted)
+	if err == nil {
+		err = tmp.Chmod(0o644) // as the recording was created
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -148,10 +156,11 @@ func copyKept(dst io.Writer, src io.Reader, drop map[string]bool) (int, error) {
 	return kept, w.Flush()
 }
 
-// anonymiser replaces who wrote a tweet and where it links with stable
-// fakes, for a recording to be shared: the same handle always becomes the
-// same fake within one recording, and a random key per recording means the
-// fakes cannot be traced back by hashing known handles.
+// anonymiser replaces who wrote a tweet, its ID (a Bluesky ID names the
+// account) and where it links with stable fakes, for a recording to be
+// shared: the same handle always becomes the same fake within one
+// recording, and a random key per recording means the fakes cannot be
+// traced back by hashing known handles.
 type anonymiser struct {
 	key []byte
 }
@@ -173,14 +182,19 @@ func (a *anonymiser) fake(kind, s string) string {
 	return hex.EncodeToString(m.Sum(nil)[:4])
 }
 
-var (
-	urlInText     = regexp.MustCompile(`https?://[^\s]+`)
-	mentionInText = regexp.MustCompile(`@[\p{L}\p{N}_.:-]+`)
-)
+// personalInText finds, in this order of preference at each place, an
+// e-mail address, a link (with a scheme, or as apps shorten them:
+// "github.com/alice/project", "www.example.org") and a mention.
+var personalInText = regexp.MustCompile(
+	`[\p{L}\p{N}._%+-]+@(?:[\p{L}\p{N}-]+\.)+\p{L}{2,}` +
+		`|(?i:\b(?:https?://|www\.)[^\s]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s]*)` +
+		`|@[\p{L}\p{N}_.:-]+`)
 
-// tweet anonymises t in place: handles, names and mentions become fakes,
-// avatars and thumbnails go, links (in the text too) point at example.com.
+// tweet anonymises t in place: its ID, handles, names, mentions and
+// e-mail addresses become fakes, avatars and thumbnails go, links (in the
+// text too) point at example.com.
 func (a *anonymiser) tweet(t *stream.Tweet) {
+	t.ID = "anon-" + a.fake("id", t.ID)
 	a.author(&t.Author)
 	if t.RetweetedBy != nil {
 		rt := *t.RetweetedBy
@@ -198,9 +212,14 @@ func (a *anonymiser) tweet(t *stream.Tweet) {
 		}
 		t.Links = links
 	}
-	t.Text = urlInText.ReplaceAllStringFunc(t.Text, a.link)
-	t.Text = mentionInText.ReplaceAllStringFunc(t.Text, func(m string) string {
-		return "@" + a.handle(m[1:])
+	t.Text = personalInText.ReplaceAllStringFunc(t.Text, func(m string) string {
+		switch at := strings.IndexByte(m, '@'); {
+		case at == 0:
+			return "@" + a.handle(m[1:])
+		case at > 0:
+			return "user_" + a.fake("email", m) + "@example.com"
+		}
+		return a.link(m)
 	})
 }
 

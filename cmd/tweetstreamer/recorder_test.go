@@ -85,19 +85,23 @@ func TestRecorder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := tweet("a", "ann.bsky.social", "hi @bob.bsky.social, see https://blog.example/post?id=1 #golang")
+		a := tweet("did:plc:ann7nxzyoun6zhxrhs64oiz/3kabc", "ann.bsky.social",
+			"hi @bob.bsky.social, see https://blog.example/post?id=1 and github.com/ann-real/secretproj or www.ann.example, mail ann.real@mail.example #golang")
 		a.Links = []string{"https://blog.example/post?id=1"}
 		a.ThumbnailURL = "https://cdn.example/img.jpg"
 		b := tweet("b", "ann.bsky.social", "golang again")
 		b.RetweetedBy = &stream.Author{Handle: "bob.bsky.social", Name: "Bob"}
+		c := tweet("did:plc:ann7nxzyoun6zhxrhs64oiz/3kdel", "ann.bsky.social", "deleted golang post")
 		r.Publish(a, nil)
 		r.Publish(b, nil)
-		if _, _, err := r.finish(); err != nil {
-			t.Fatal(err)
+		r.Publish(c, nil)
+		r.Retract("jetstream", c.ID)
+		if kept, removed, err := r.finish(); err != nil || kept != 2 || removed != 1 {
+			t.Fatalf("finish = %d, %d, %v; want 2 kept and the deleted one removed", kept, removed, err)
 		}
 		got := readRecording(t, path)
 		raw, _ := os.ReadFile(path)
-		for _, secret := range []string{"ann", "bob", "Bob", "blog.example", "cdn.example", "bsky.app", "Name of"} {
+		for _, secret := range []string{"ann", "bob", "Bob", "blog.example", "cdn.example", "bsky.app", "Name of", "did:plc", "3kabc", "secretproj", "mail.example"} {
 			if strings.Contains(string(raw), secret) {
 				t.Errorf("the recording still contains %q:\n%s", secret, raw)
 			}
@@ -107,6 +111,9 @@ func TestRecorder(t *testing.T) {
 		}
 		if mention := "@" + got[1].RetweetedBy.Handle; !strings.Contains(got[0].Text, mention) {
 			t.Errorf("text %q does not mention %s, bob's fake", got[0].Text, mention)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("the rewritten recording: %v, %v; want mode 0644 as created", fi.Mode(), err)
 		}
 		if len(got[0].Links) != 1 || !strings.Contains(got[0].Text, got[0].Links[0]) {
 			t.Errorf("link %v is not the one in the text %q", got[0].Links, got[0].Text)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -164,11 +165,22 @@ func record(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writ
 		return err
 	}
 	stats := ingester.Stats()
+	if kept == 0 {
+		// A speaker must learn at home, not on stage, that the recording
+		// is empty because the source never got through.
+		reason := stats.LastError
+		if sr, ok := source.(stream.StatusReporter); ok {
+			if st := sr.Status(); st.State != stream.SourceConnected {
+				reason = fmt.Sprintf("%s: %s", st.State, st.Reason)
+			}
+		}
+		if reason != "" {
+			_ = os.Remove(cfg.output)
+			return fmt.Errorf("nothing recorded, and %s removed: the source failed (%s)", cfg.output, reason)
+		}
+	}
 	fmt.Fprintf(stdout, "tweetstreamer: recorded %d tweets to %s (%d received, %d deleted by their authors and left out)\n",
 		kept, cfg.output, stats.Received, removed)
-	if stats.LastError != "" && kept == 0 {
-		return fmt.Errorf("nothing recorded: the source failed: %s", stats.LastError)
-	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package jetstream
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -33,7 +34,12 @@ func (s *Source) handle(msg []byte, sink stream.Sink) {
 		s.skip(err)
 		return
 	}
-	s.lastTimeUS = max(s.lastTimeUS, ev.TimeUS)
+	// The resume cursor follows what Jetstream stamped, but never past a
+	// minute from now: one event from a misbehaving instance must not
+	// make every later resume skip live posts.
+	if limit := time.Now().Add(time.Minute).UnixMicro(); ev.TimeUS <= limit {
+		s.lastTimeUS = max(s.lastTimeUS, ev.TimeUS)
+	}
 	switch {
 	case ev.Kind == "commit" && ev.Commit == nil:
 		s.skip(errors.New("a commit event without its commit"))
@@ -53,6 +59,9 @@ func (s *Source) handle(msg []byte, sink stream.Sink) {
 	}
 }
 
+// maxTextBytes is the longest post text app.bsky.feed.post allows.
+const maxTextBytes = 3000
+
 // handlePost hands a new post to sink as a tweet, unless it was delivered
 // already.
 func (s *Source) handlePost(ev *event, sink stream.Sink) {
@@ -69,6 +78,13 @@ func (s *Source) handlePost(ev *event, sink stream.Sink) {
 	var rec postRecord
 	if err := json.Unmarshal(ev.Commit.Record, &rec); err != nil {
 		s.skip(err)
+		return
+	}
+	if len(rec.Text) > maxTextBytes {
+		// Bluesky's schema caps a post at 3,000 bytes; Jetstream passes on
+		// whatever a repository holds. A longer text would be kept in every
+		// room's history it matched and rendered for each.
+		s.skip(fmt.Errorf("a post of %d bytes, over Bluesky's %d", len(rec.Text), maxTextBytes))
 		return
 	}
 	t := rec.tweet(did, rkey, time.UnixMicro(ev.TimeUS))

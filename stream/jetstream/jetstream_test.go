@@ -296,6 +296,7 @@ func TestStreamSkipsWhatIsNotANewPostAndKeepsTheConnection(t *testing.T) {
 		jetstreamtest.Post{TimeUS: t0 + 5, DID: alice, RKey: "../etc", Text: "a bad rkey"}.Event(),
 		jetstreamtest.CommitEvent(t0+6, alice, "create", "app.bsky.feed.post", "3kbad", map[string]any{"text": 42}),
 		bytes.Repeat([]byte(" "), maxEventBytes+1),
+		jetstreamtest.Post{TimeUS: t0 + 6, DID: alice, RKey: "3khuge", Text: strings.Repeat("#golang ", 400)}.Event(),
 		// And then a post, which must still arrive.
 		jetstreamtest.Post{TimeUS: t0 + 7, DID: bob, RKey: "3kgood", Text: "still here"}.Event(),
 	)
@@ -304,8 +305,8 @@ func TestStreamSkipsWhatIsNotANewPostAndKeepsTheConnection(t *testing.T) {
 		t.Errorf("tweets %v, want only the last post", got)
 	}
 	counts := h.src.Status().Counts
-	if counts["ignored"] != 4 || counts["malformed"] != 5 {
-		t.Errorf("ignored = %d, malformed = %d; want 4 and 5", counts["ignored"], counts["malformed"])
+	if counts["ignored"] != 4 || counts["malformed"] != 6 {
+		t.Errorf("ignored = %d, malformed = %d; want 4 and 6", counts["ignored"], counts["malformed"])
 	}
 	if n := len(h.js.Subscriptions()); n != 1 {
 		t.Errorf("%d subscriptions: the source reconnected after bad events", n)
@@ -343,6 +344,22 @@ func TestStreamResumesFromTheCursorWithoutRepeats(t *testing.T) {
 	counts := h.src.Status().Counts
 	if counts["reconnects"] != 1 || counts["duplicates"] != 3 {
 		t.Errorf("reconnects = %d, duplicates = %d; want 1 and 3", counts["reconnects"], counts["duplicates"])
+	}
+}
+
+func TestAFarFutureEventDoesNotMoveTheCursor(t *testing.T) {
+	h := start(t, nil)
+	h.subscriptions(t, 1)
+	future := time.Now().Add(time.Hour).UnixMicro()
+	h.js.Publish(
+		jetstreamtest.Post{TimeUS: t0, DID: alice, RKey: "a", Text: "on time"}.Event(),
+		jetstreamtest.Post{TimeUS: future, DID: alice, RKey: "b", Text: "from the future"}.Event(),
+	)
+	h.sink.waitTweets(t, 2)
+	h.js.Disconnect()
+	sub := h.subscriptions(t, 2)[1]
+	if c, ok := sub.Cursor(); !ok || c != t0-5_000_000 {
+		t.Errorf("resumed at cursor %d (%v), want the last plausible time_us minus five seconds, %d", c, ok, t0-5_000_000)
 	}
 }
 

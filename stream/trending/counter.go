@@ -97,10 +97,14 @@ func (c *Counter) Observe(tag string, now time.Time) {
 	}
 }
 
+// maxTagsPerTweet bounds what one tweet counts for: a post stuffed with
+// hashtags counts for its first few, and costs no more than they do.
+const maxTagsPerTweet = 32
+
 // ObserveTweet counts the hashtags of t at t.IngestedAt, each once however
-// often t uses it: those the source listed in t.Tags or, when it did not
-// say (nil Tags), those stream.Hashtags finds in t.Text. It fits
-// stream.Ingester.Observe, and does not keep t.
+// often t uses it, up to maxTagsPerTweet of them: those the source listed
+// in t.Tags or, when it did not say (nil Tags), those stream.Hashtags finds
+// in t.Text. It fits stream.Ingester.Observe, and does not keep t.
 func (c *Counter) ObserveTweet(t *stream.Tweet) {
 	tags := t.Tags
 	if tags == nil {
@@ -109,11 +113,14 @@ func (c *Counter) ObserveTweet(t *stream.Tweet) {
 	if len(tags) == 0 {
 		return
 	}
-	keys := make([]string, 0, len(tags))
+	keys := make([]string, 0, min(len(tags), maxTagsPerTweet))
 	for _, tag := range tags {
 		key, ok := normalizeTag(trimHash(tag))
 		if ok && !slices.Contains(keys, key) {
 			keys = append(keys, key)
+			if len(keys) == maxTagsPerTweet {
+				break
+			}
 		}
 	}
 	if len(keys) == 0 {

@@ -340,3 +340,16 @@ func TestConcurrentObserveAndTop(t *testing.T) {
 		}
 	}
 }
+
+func TestObserveTweetCountsAtMostMaxTagsPerTweet(t *testing.T) {
+	c := New(Config{})
+	var text strings.Builder
+	for i := range 20_000 {
+		fmt.Fprintf(&text, "#t%d ", i)
+	}
+	now := time.Now()
+	c.ObserveTweet(&stream.Tweet{Text: text.String(), IngestedAt: now})
+	if got := c.Top(1000, now); len(got) != maxTagsPerTweet {
+		t.Fatalf("a tweet with 20,000 hashtags counted %d, want %d", len(got), maxTagsPerTweet)
+	}
+}

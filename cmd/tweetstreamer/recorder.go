@@ -27,7 +27,7 @@ type recorder struct {
 	path      string
 	f         *os.File
 	w         *bufio.Writer
-	anon      *anonymiser // nil keeps the tweets as they came
+	anon      *anonymiser       // nil keeps the tweets as they came
 	ids       map[string]string // source ID → ID as written (a fake when anonymised)
 	retracted map[string]bool   // IDs as written
 	written   int

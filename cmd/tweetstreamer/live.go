@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,7 +136,9 @@ func (l *live) refreshTrending(ctx context.Context, now time.Time) {
 			case err != nil:
 				l.logger.Warn("the source's trends are unavailable; counting hashtags instead", "err", err)
 			case len(own) > 0:
-				tags, window = own[:min(len(own), trendingTags)], 0
+				if own = roomNames(own); len(own) > 0 {
+					tags, window = own[:min(len(own), trendingTags)], 0
+				}
 			}
 		} else {
 			l.mu.Lock()
@@ -174,4 +177,21 @@ func (l *live) snapshot() (*stream.SourceStatus, []stream.TagCount, time.Duratio
 		st = &s
 	}
 	return st, slices.Clone(l.tags), l.tagsWindow
+}
+
+// roomNames turns an upstream's trends ("#Golang", "World Cup") into room
+// names, as the protocol's trending tags are: without "#", normalised,
+// each once; a name that is not a valid trend is left out.
+func roomNames(trends []stream.TagCount) []stream.TagCount {
+	out := make([]stream.TagCount, 0, len(trends))
+	seen := make(map[string]bool, len(trends))
+	for _, tc := range trends {
+		name, err := stream.NormalizeTrend(strings.TrimLeft(tc.Tag, "#＃"))
+		if err != nil || seen[name] {
+			continue
+		}
+		seen[name] = true
+		out = append(out, stream.TagCount{Tag: name, Count: tc.Count})
+	}
+	return out
 }

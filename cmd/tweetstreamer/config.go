@@ -11,11 +11,15 @@ import (
 	"time"
 
 	"github.com/tweetstreamer/tweetstreamer/stream"
+	"github.com/tweetstreamer/tweetstreamer/stream/twitter"
 )
 
 // defaultTrends is what the page lists when -trends is not given: enough
 // for a lively demo, each well represented in the mock and sample streams.
 var defaultTrends = []string{"golang", "rust", "ai", "climate", "football", "music", "space", "#webdev"}
+
+// twitterMaxTrack is how many phrases Twitter's filter stream tracks.
+const twitterMaxTrack = 400
 
 // sources are the values of -source.
 var sources = []string{"mock", "replay", "jetstream", "twitter"}
@@ -37,6 +41,7 @@ type config struct {
 	twitterStream   string
 	twitterAPI      string
 	twitterWOEID    int64
+	twitterCreds    twitter.Credentials // from TWITTER_* in the environment
 	retrackInterval time.Duration
 	trendingWindow  time.Duration
 	history         int
@@ -147,6 +152,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	if envErr != nil {
 		return cfg, envErr
 	}
+
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			_, _ = stdout.Write(usage.Bytes())
@@ -157,7 +163,19 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	if fs.NArg() > 0 {
 		return cfg, usageError{fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))}
 	}
-	return cfg, cfg.validate()
+	if err := cfg.validate(); err != nil {
+		return cfg, err
+	}
+	if cfg.source == "twitter" {
+		// Only the twitter source needs them; a missing one is a usage
+		// error naming every variable that is not set.
+		creds, err := twitter.CredentialsFromEnv(getenv)
+		if err != nil {
+			return cfg, usageError{err}
+		}
+		cfg.twitterCreds = creds
+	}
+	return cfg, nil
 }
 
 func (c config) validate() error {
@@ -177,6 +195,8 @@ func (c config) validate() error {
 		return bad("-max-trends must be at least 1")
 	case len(c.trends) > c.maxTrends:
 		return bad("%d trends given but -max-trends is %d", len(c.trends), c.maxTrends)
+	case c.source == "twitter" && c.maxTrends > twitterMaxTrack:
+		return bad("the twitter source tracks at most %d phrases: set -max-trends to %d or less", twitterMaxTrack, twitterMaxTrack)
 	case c.record && c.output == "":
 		return bad("-o is required: the file to record to")
 	case c.record && c.duration <= 0:

@@ -18,6 +18,7 @@ import (
 	"github.com/tweetstreamer/tweetstreamer/rooms"
 	"github.com/tweetstreamer/tweetstreamer/stream"
 	"github.com/tweetstreamer/tweetstreamer/stream/jetstream"
+	"github.com/tweetstreamer/tweetstreamer/stream/twitter"
 	"github.com/tweetstreamer/tweetstreamer/views"
 )
 
@@ -195,6 +196,20 @@ func newSource(cfg config, trends *stream.Trends, logger *slog.Logger) (stream.S
 		return src, nil
 	case "jetstream":
 		src, err := jetstream.New(jetstream.Config{URL: cfg.jetstreamURL, ProfileURL: cfg.profileURL, Logger: logger})
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return src, nil
+	case "twitter":
+		src, err := twitter.New(twitter.Config{
+			Credentials:     cfg.twitterCreds,
+			Trends:          trends,
+			StreamURL:       cfg.twitterStream,
+			APIURL:          cfg.twitterAPI,
+			WOEID:           cfg.twitterWOEID,
+			RetrackInterval: cfg.retrackInterval,
+			Logger:          logger,
+		})
 		if err != nil {
 			return nil, usageError{err}
 		}

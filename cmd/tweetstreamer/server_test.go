@@ -173,6 +173,9 @@ func TestConfiguration(t *testing.T) {
 		{"record for no time", []string{"record", "-o", "x.jsonl", "-duration", "0s"}, nil, "-duration must be above 0"},
 		{"record takes no server flags", []string{"record", "-o", "x.jsonl", "-addr", ":1"}, nil, "flag provided but not defined: -addr"},
 		{"the server takes no recording flags", []string{"-o", "x.jsonl"}, nil, "flag provided but not defined: -o"},
+		{"twitter without credentials", []string{"-source", "twitter"}, map[string]string{"TWITTER_ACCESS_TOKEN": "at"},
+			"TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_SECRET"},
+		{"twitter past its track limit", []string{"-source", "twitter", "-max-trends", "401"}, twitterEnv, "-max-trends"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

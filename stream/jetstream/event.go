@@ -71,7 +71,7 @@ func (s *Source) handlePost(ev *event, sink stream.Sink) {
 		return
 	}
 	id := did + "/" + rkey
-	if !s.seen.add(id) {
+	if !s.seen.Add(id) {
 		s.duplicates.Add(1)
 		return
 	}
@@ -103,7 +103,7 @@ func (s *Source) handleDelete(ev *event, sink stream.Sink) {
 	}
 	id := did + "/" + rkey
 	// A space never occurs in an ID, so this key never names a post.
-	if !s.seen.add("delete " + id) {
+	if !s.seen.Add("delete " + id) {
 		s.duplicates.Add(1)
 		return
 	}

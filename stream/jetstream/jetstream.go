@@ -114,7 +114,7 @@ type Source struct {
 	// running makes Stream calls take turns; the fields below it belong
 	// to the Stream call under way.
 	running    atomic.Bool
-	seen       *recentIDs // posts and deletions delivered lately, to drop a resumption's repeats
+	seen       *stream.RecentIDs // posts and deletions delivered lately, to drop a resumption's repeats
 	lastTimeUS int64      // the latest time_us seen; zero before the first event
 
 	status       statusBoard
@@ -160,7 +160,7 @@ func New(cfg Config) (*Source, error) {
 		maxBackoff:   cfg.MaxBackoff,
 		logger:       cfg.Logger,
 		profiles:     newProfiles(*profileURL, cfg.HTTPClient, cfg.ProfileRate, cfg.ProfileCache, cfg.Logger),
-		seen:         newRecentIDs(recentCapacity(cfg.Rewind)),
+		seen:         stream.NewRecentIDs(recentCapacity(cfg.Rewind)),
 		malformedLog: rate.Sometimes{First: 1, Interval: time.Minute},
 	}
 	s.status.set(stream.SourceConnecting, time.Time{}, "")

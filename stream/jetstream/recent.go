@@ -20,32 +20,3 @@ func recentCapacity(rewind time.Duration) int {
 	n := rewind.Seconds()*peakEventRate + minRecentIDs
 	return int(min(n, maxRecentIDs))
 }
-
-// recentIDs remembers the last IDs added to it, up to a fixed number, to
-// drop the repeats of a resumed subscription. It is not safe for
-// concurrent use.
-type recentIDs struct {
-	ring []string // the IDs, oldest at next once the ring is full
-	next int
-	set  map[string]struct{}
-}
-
-func newRecentIDs(n int) *recentIDs {
-	n = max(n, 1)
-	return &recentIDs{ring: make([]string, n), set: make(map[string]struct{}, n)}
-}
-
-// add remembers id, forgetting the oldest ID when full, and reports
-// whether id was new. The empty string is never remembered.
-func (r *recentIDs) add(id string) bool {
-	if _, ok := r.set[id]; ok || id == "" {
-		return false
-	}
-	if old := r.ring[r.next]; old != "" {
-		delete(r.set, old)
-	}
-	r.ring[r.next] = id
-	r.set[id] = struct{}{}
-	r.next = (r.next + 1) % len(r.ring)
-	return true
-}

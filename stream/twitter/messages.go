@@ -46,7 +46,7 @@ func (r *run) tweet(c *conn, st *twitter.Tweet) {
 		r.malformed(c, "a tweet without an ID or an author")
 		return
 	}
-	if !r.seen.add(t.ID) {
+	if !r.seen.Add(t.ID) {
 		r.status.add(countDuplicates, 1)
 		return
 	}

@@ -35,14 +35,14 @@ type run struct {
 	retrackTimer  timer
 	retrackDue    chan struct{} // the retrack timer fired
 	longPhrases   []string      // phrases left out of the track, as last logged
-	seen          *recentIDs
+	seen          *stream.RecentIDs
 }
 
 func newRun(ctx context.Context, s *Source, sink stream.Sink) *run {
 	return &run{
 		Source: s, ctx: ctx, sink: sink,
 		retrackDue: make(chan struct{}, 1),
-		seen:       newRecentIDs(recentTweetIDs),
+		seen:       stream.NewRecentIDs(recentTweetIDs),
 	}
 }
 

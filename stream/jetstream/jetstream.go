@@ -115,7 +115,7 @@ type Source struct {
 	// to the Stream call under way.
 	running    atomic.Bool
 	seen       *stream.RecentIDs // posts and deletions delivered lately, to drop a resumption's repeats
-	lastTimeUS int64      // the latest time_us seen; zero before the first event
+	lastTimeUS int64             // the latest time_us seen; zero before the first event
 
 	status       statusBoard
 	posts        atomic.Int64

@@ -28,20 +28,23 @@ var sources = []string{"mock", "replay", "jetstream", "twitter"}
 type config struct {
 	record bool // `tweetstreamer record`: the recording flags below apply
 
-	addr            string
-	source          string
-	trends          []string
-	mockRate        float64
-	mockSeed        int64
-	replayFile      string
-	replaySpeed     float64
-	replayLoop      bool
-	jetstreamURL    string
-	profileURL      string
-	twitterStream   string
-	twitterAPI      string
-	twitterWOEID    int64
-	twitterCreds    twitter.Credentials // from TWITTER_* in the environment
+	addr          string
+	source        string
+	trends        []string
+	mockRate      float64
+	mockSeed      int64
+	replayFile    string
+	replaySpeed   float64
+	replayLoop    bool
+	jetstreamURL  string
+	profileURL    string
+	twitterStream string
+	twitterAPI    string
+	twitterWOEID  int64
+	// twitterCreds, from TWITTER_* in the environment, is a pointer so
+	// that printing a config prints no secret: fmt does not call the
+	// redacting methods of a value reached through an unexported field.
+	twitterCreds    *twitter.Credentials
 	retrackInterval time.Duration
 	trendingWindow  time.Duration
 	history         int
@@ -173,7 +176,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 		if err != nil {
 			return cfg, usageError{err}
 		}
-		cfg.twitterCreds = creds
+		cfg.twitterCreds = &creds
 	}
 	return cfg, nil
 }

@@ -202,7 +202,7 @@ func newSource(cfg config, trends *stream.Trends, logger *slog.Logger) (stream.S
 		return src, nil
 	case "twitter":
 		src, err := twitter.New(twitter.Config{
-			Credentials:     cfg.twitterCreds,
+			Credentials:     *cfg.twitterCreds,
 			Trends:          trends,
 			StreamURL:       cfg.twitterStream,
 			APIURL:          cfg.twitterAPI,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -82,4 +83,17 @@ func TestTwitterEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestAPrintedConfigHoldsNoSecret(t *testing.T) {
+	cfg, err := parseConfig([]string{"-source", "twitter"}, func(k string) string { return twitterEnv[k] }, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v"} {
+		out := fmt.Sprintf(verb, cfg)
+		if strings.Contains(out, "cs-secret") || strings.Contains(out, "as-secret") {
+			t.Errorf("%s of the config shows a secret: %s", verb, out)
+		}
+	}
 }

@@ -50,8 +50,9 @@ type conn struct {
 	stallOff     bool
 
 	// Owned by the run loop.
-	connectedSeen bool  // the run has handled connected
-	limitTotal    int64 // the upstream's running count of held-back tweets
+	connectedSeen bool      // the run has handled connected
+	connectedAt   time.Time // when it did
+	limitTotal    int64     // the upstream's running count of held-back tweets
 }
 
 func newConn(ctx context.Context, id uint64, track []string, clk clock, stallTimeout time.Duration) *conn {

@@ -11,6 +11,8 @@ import (
 // of the account it streams as (the access token). All four are secrets:
 // printing Credentials with any fmt verb, logging them with slog or
 // encoding them as JSON shows only which of them are set, never a value.
+// fmt cannot call those methods on Credentials held in an unexported
+// field of a struct that is printed: keep them behind a pointer there.
 type Credentials struct {
 	ConsumerKey    string
 	ConsumerSecret string

@@ -24,7 +24,11 @@ type run struct {
 
 	cur      *conn // the stream tweets come from; nil only between connections
 	next     *conn // a retrack connecting beside cur; nil when none
+	prev     *conn // the stream a retrack replaced, read until prevDue; nil when none
 	draining sync.WaitGroup
+
+	prevTimer timer
+	prevDue   chan struct{} // the overlap of prev and cur is over
 
 	backoff   backoff
 	notBefore time.Time // no connection attempt before this
@@ -42,6 +46,7 @@ func newRun(ctx context.Context, s *Source, sink stream.Sink) *run {
 	return &run{
 		Source: s, ctx: ctx, sink: sink,
 		retrackDue: make(chan struct{}, 1),
+		prevDue:    make(chan struct{}, 1),
 		seen:       stream.NewRecentIDs(recentTweetIDs),
 	}
 }
@@ -158,8 +163,17 @@ func (r *run) step() error {
 			return r.ended(r.next)
 		}
 		r.handle(r.next, msg)
+	case msg, ok := <-r.prev.messages():
+		if !ok {
+			r.dropPrev(nil)
+			return nil
+		}
+		r.handle(r.prev, msg)
+	case <-r.prevDue:
+		r.dropPrev(errRetracked)
 	case <-r.cur.connectedOnce():
 		r.connected(r.cur)
+		return r.scheduleRetrack() // a change while it connected
 	case <-r.next.connectedOnce():
 		return r.promote()
 	case <-r.trendsChanged:
@@ -172,25 +186,59 @@ func (r *run) step() error {
 	return nil
 }
 
-// connected records that Twitter accepted c, which is cur.
+// connected records that Twitter accepted c, which is cur. The backoff
+// is reset only once the stream has stayed up for stableConnection (see
+// ended): a server that accepts and drops at once must not be hammered.
 func (r *run) connected(c *conn) {
-	c.connectedSeen = true
-	r.backoff.reset()
+	c.connectedSeen, c.connectedAt = true, r.clock.Now()
 	r.status.set(r.clock.Now(), stream.SourceConnected, time.Time{}, "",
 		"connection", c.id, "trends", len(c.track))
 }
 
 // promote makes the retrack, which Twitter has just accepted, the current
-// stream, and retires the old one: only now, so that no tweet is lost
-// between the two.
+// stream. The old one is still read for retrackOverlap: the new stream
+// carries only what is posted from now on, while the old one may still
+// have earlier tweets on their way (in its socket, in go-twitter); the
+// tweets both carry are passed on once.
 func (r *run) promote() error {
 	old := r.cur
 	r.cur, r.next = r.next, nil
 	r.logger.Info("twitter: switched to the new trend set",
 		"connection", r.cur.id, "trends", len(r.cur.track), "replaces", old.id)
 	r.connected(r.cur)
-	r.retire(old, errRetracked)
+	if r.prev != nil {
+		r.dropPrev(errRetracked)
+	}
+	r.prev = old
+	r.prevTimer = r.clock.AfterFunc(retrackOverlap, func() {
+		select {
+		case r.prevDue <- struct{}{}:
+		default:
+		}
+	})
 	return r.scheduleRetrack()
+}
+
+// dropPrev ends the stream a retrack replaced: with cause once its overlap
+// is over, or with nil when it ended by itself, which costs no backoff.
+func (r *run) dropPrev(cause error) {
+	c := r.prev
+	r.prev = nil
+	if r.prevTimer != nil {
+		r.prevTimer.Stop()
+		r.prevTimer = nil
+	}
+	select { // a due signal left over from this prev must not end the next
+	case <-r.prevDue:
+	default:
+	}
+	if cause != nil {
+		r.retire(c, cause)
+		return
+	}
+	c.end(errStopped)
+	c.stopStallTimer()
+	c.stream.Stop() // returns at once: go-twitter's goroutine has ended
 }
 
 // ended handles the end of a connection, whose go-twitter goroutine has
@@ -215,10 +263,10 @@ func (r *run) ended(c *conn) error {
 		return r.ctx.Err()
 	}
 
-	if c.wasConnected() && !c.connectedSeen {
-		r.backoff.reset() // it did connect, though the run had not yet noticed
-	}
 	now := r.clock.Now()
+	if c.connectedSeen && now.Sub(c.connectedAt) >= stableConnection {
+		r.backoff.reset()
+	}
 	wait := r.backoff.next(kindOf(cause))
 	r.notBefore = later(r.notBefore, now.Add(wait))
 	r.reason = reasonOf(cause)
@@ -258,12 +306,15 @@ func (r *run) stop() {
 	if r.retrackTimer != nil {
 		r.retrackTimer.Stop()
 	}
-	for _, c := range []*conn{r.cur, r.next} {
+	if r.prevTimer != nil {
+		r.prevTimer.Stop()
+	}
+	for _, c := range []*conn{r.cur, r.next, r.prev} {
 		if c != nil {
 			r.retire(c, errStopped)
 		}
 	}
-	r.cur, r.next = nil, nil
+	r.cur, r.next, r.prev = nil, nil, nil
 	done := make(chan struct{})
 	go func() {
 		r.draining.Wait()
@@ -282,10 +333,10 @@ func (r *run) stop() {
 // scheduleRetrack starts a retrack if the trends to track differ from
 // cur's and the rules allow a connection now, or sets the retrack timer
 // for when they will. It does nothing while a connection or a retrack is
-// under way: each reads the trends when it starts, and promote calls it
-// again.
+// under way: each reads the trends when it starts, and connected and
+// promote call it again.
 func (r *run) scheduleRetrack() error {
-	if r.cur == nil || r.next != nil {
+	if r.cur == nil || !r.cur.connectedSeen || r.next != nil {
 		return nil
 	}
 	track, err := r.track()

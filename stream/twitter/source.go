@@ -58,6 +58,12 @@ const (
 	// them at once in practice; the bound keeps Stream prompt whatever
 	// happens, and they still end on their own.
 	stopGrace = 500 * time.Millisecond
+	// retrackOverlap is how long the stream a retrack replaced is still
+	// read once the new one is up, for the tweets already on their way.
+	retrackOverlap = 5 * time.Second
+	// stableConnection is how long a stream must stay up for its failure to
+	// start the reconnect rules afresh: Twitter's keep-alive period.
+	stableConnection = 30 * time.Second
 )
 
 // Source streams the tweets that match the current trends from Twitter's

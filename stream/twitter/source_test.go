@@ -227,6 +227,27 @@ func TestStreamLogsALimitedNumberOfSkippedMessagesPerConnection(t *testing.T) {
 	}
 }
 
+// TestAStableConnectionStartsEveryLadderAgain: a stream that stayed up
+// for stableConnection before it ended starts the rules afresh.
+func TestAStableConnectionStartsEveryLadderAgain(t *testing.T) {
+	gate := make(chan struct{})
+	status503 := tt.Answer(503, "Service Unavailable")
+	h := newHarness(t, status503, status503,
+		tt.Stream([]string{tt.Tweet("1", "amy", "hello")}, tt.Wait(gate)),
+		status503, tt.Stream(nil, tt.Headers(), tt.Stall()))
+	h.start()
+	h.sink.waitTweets(t, 1)
+	h.waitState(stream.SourceConnected)
+	h.clock.Advance(stableConnection)
+	close(gate)
+	h.srv.WaitRequests(t, 5)
+	h.waitState(stream.SourceConnected)
+	want := []time.Duration{5 * time.Second, 10 * time.Second, 250 * time.Millisecond, 5 * time.Second}
+	if got := h.clock.Sleeps(); !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v: both ladders from their first step after the stable stream", got, want)
+	}
+}
+
 func TestStreamReconnectsByTwittersRules(t *testing.T) {
 	const ms, s, m = time.Millisecond, time.Second, time.Minute
 	var (
@@ -253,16 +274,16 @@ func TestStreamReconnectsByTwittersRules(t *testing.T) {
 			tt.Repeat(3, status(401)), []time.Duration{5 * s, 10 * s, 20 * s}, "HTTP 401 Unauthorized: check the credentials"},
 		{"403 and 404 too",
 			[]tt.Response{status(403), status(404)}, []time.Duration{5 * s, 10 * s}, "HTTP 404 Not Found"},
-		{"a stream that ends, which go-twitter reconnects at once, waits 250 ms",
-			tt.Repeat(3, ended), []time.Duration{250 * ms, 250 * ms, 250 * ms}, "the stream ended"},
-		{"a stream that breaks off waits 250 ms",
-			tt.Repeat(2, broken), []time.Duration{250 * ms, 250 * ms}, "the stream broke"},
+		{"a stream that ends at once, which go-twitter reconnects at once, waits 250 ms, then more each time",
+			tt.Repeat(3, ended), []time.Duration{250 * ms, 500 * ms, 750 * ms}, "the stream ended"},
+		{"a stream that breaks off waits 250 ms, then more",
+			tt.Repeat(2, broken), []time.Duration{250 * ms, 500 * ms}, "the stream broke"},
 		{"a disconnect message ends the stream, which waits 250 ms",
 			[]tt.Response{tt.Stream([]string{tt.Disconnect(7, "admin logout")}, tt.Stall())},
 			[]time.Duration{250 * ms}, "Twitter closed the stream (code 7: admin logout)"},
-		{"a connection starts every ladder again",
+		{"a connection that drops at once starts no ladder again",
 			[]tt.Response{status(503), status(503), abort, ended, status(503)},
-			[]time.Duration{5 * s, 10 * s, 250 * ms, 250 * ms, 5 * s}, "HTTP 503"},
+			[]time.Duration{5 * s, 10 * s, 250 * ms, 500 * ms, 20 * s}, "HTTP 503"},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -367,12 +388,15 @@ func TestStreamReturnsPromptlyWhenCancelled(t *testing.T) {
 }
 
 func TestStreamRetracksWithoutLosingAWindow(t *testing.T) {
-	oldGate, newGate := make(chan struct{}), make(chan struct{})
+	oldGate, newGate, lateGate := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	h := newHarnessTracking(t, []string{"golang"},
 		tt.Stream([]string{tt.Tweet("1", "amy", "golang one")},
 			tt.Wait(oldGate),
 			tt.Message(tt.Tweet("2", "amy", "golang two")),
 			tt.Message(tt.Tweet("3", "amy", "golang and rust three")),
+			// Posted before the new stream was up, still on its way.
+			tt.Wait(lateGate),
+			tt.Message(tt.Tweet("5", "amy", "golang five, late")),
 			tt.Stall()),
 		tt.Response{Steps: []tt.Step{
 			tt.Wait(newGate), // holds back the 200
@@ -408,8 +432,17 @@ func TestStreamRetracksWithoutLosingAWindow(t *testing.T) {
 	}
 	close(newGate)
 	h.sink.waitTweets(t, 4)
-	waitClosed(t, reqs[0], "the old stream, once the new one connected")
-	if got, want := h.sink.ids(), []string{"1", "2", "3", "4"}; !slices.Equal(got, want) {
+	// The old stream is still read for a while after the switch, for the
+	// tweets already on their way; then it is closed.
+	close(lateGate)
+	h.sink.waitTweets(t, 5)
+	h.clock.waitArmed(t, retrackOverlap, 1)
+	if isClosed(reqs[0]) {
+		t.Fatal("the old stream closed before the overlap was over")
+	}
+	h.clock.Advance(retrackOverlap)
+	waitClosed(t, reqs[0], "the old stream, once the overlap was over")
+	if got, want := h.sink.ids(), []string{"1", "2", "3", "4", "5"}; !slices.Equal(got, want) {
 		t.Errorf("tweets %q, want %q: each once, none lost", got, want)
 	}
 	st := h.src.Status()
@@ -417,20 +450,23 @@ func TestStreamRetracksWithoutLosingAWindow(t *testing.T) {
 		t.Errorf("status %+v: want connected, with the one duplicate dropped", st)
 	}
 
-	// Another change within RetrackInterval of the retrack waits for it.
+	// Another change within RetrackInterval of the retrack waits for it:
+	// the overlap took retrackOverlap of it already.
 	if _, err := h.trends.Add("ai"); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.waitArmed(t, defaultRetrackInterval, 2)
+	h.clock.waitArmed(t, defaultRetrackInterval-retrackOverlap, 1)
 	if n := len(h.srv.Requests()); n != 2 {
 		t.Fatalf("%d requests before RetrackInterval passed again, want 2", n)
 	}
-	h.clock.Advance(defaultRetrackInterval)
+	h.clock.Advance(defaultRetrackInterval - retrackOverlap)
 	reqs = h.srv.WaitRequests(t, 3)
 	if !slices.Equal(reqs[2].Track, []string{"golang", "rust", "ai"}) {
 		t.Errorf("second retrack tracks %q", reqs[2].Track)
 	}
-	waitClosed(t, reqs[1], "the second stream, once the third connected")
+	h.clock.waitArmed(t, retrackOverlap, 2)
+	h.clock.Advance(retrackOverlap)
+	waitClosed(t, reqs[1], "the second stream, once the third connected and the overlap was over")
 	if n := h.log.count(t, "twitter: stream down; reconnecting later"); n != 0 {
 		t.Errorf("the stream went down %d times while retracking", n)
 	}
@@ -470,7 +506,9 @@ func TestStreamKeepsItsStreamWhenARetrackFails(t *testing.T) {
 	if !slices.Equal(reqs[2].Track, []string{"golang", "rust", "ai"}) {
 		t.Errorf("the retrack's retry tracks %q", reqs[2].Track)
 	}
-	waitClosed(t, reqs[0], "the old stream, once the retrack connected")
+	h.clock.waitArmed(t, retrackOverlap, 1)
+	h.clock.Advance(retrackOverlap)
+	waitClosed(t, reqs[0], "the old stream, once the retrack connected and the overlap was over")
 }
 
 func TestStreamFailsWhenTheTrendsOutgrowTwitter(t *testing.T) {

@@ -109,7 +109,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	var usage bytes.Buffer
 	fs.SetOutput(&usage)
 	fs.StringVar(&cfg.source, "source", "mock", "where tweets come from: "+strings.Join(sources, ", "))
-	fs.Var(listFlag{&cfg.trends}, "trends", "comma-separated trends to follow (default "+strings.Join(defaultTrends, ",")+")")
+	fs.Var(listFlag{&cfg.trends}, "trends", "comma-separated `list` of trends to follow")
 	fs.Float64Var(&cfg.mockRate, "mock-rate", 10, "mock source: tweets per second over all trends")
 	fs.Int64Var(&cfg.mockSeed, "mock-seed", 1, "mock source: seed; the same seed gives the same tweets")
 	fs.StringVar(&cfg.replayFile, "replay-file", "", "replay source: JSON Lines file of tweets to play")
@@ -126,7 +126,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	if cfg.record {
 		fs.DurationVar(&cfg.duration, "duration", 10*time.Minute, "how long to record")
 		fs.StringVar(&cfg.output, "o", "", "the file to write (JSON Lines); it must not exist yet")
-		fs.BoolVar(&cfg.anonymise, "anonymise", false, "replace handles, names, avatars and links with stable fakes, for sharing")
+		fs.BoolVar(&cfg.anonymise, "anonymise", false, "replace IDs, handles, names, mentions, avatars and links with stable fakes, for sharing")
 	} else {
 		fs.StringVar(&cfg.addr, "addr", ":8080", "address to serve on (host:port)")
 		fs.DurationVar(&cfg.trendingWindow, "trending-window", 10*time.Minute, "\"trending now\" counts the hashtags of this last stretch of the stream")

@@ -22,12 +22,6 @@ const (
 	// writeWait bounds every write: a client that cannot take a frame in
 	// this time is gone, and its connection is closed.
 	writeWait = 10 * time.Second
-	// pongWait is how long the reader waits for any message or pong before
-	// it gives the client up.
-	pongWait = 60 * time.Second
-	// pingPeriod must be less than pongWait, so that a healthy client's pong
-	// arrives before the read deadline passes.
-	pingPeriod = pongWait * 9 / 10
 	// maxMessageSize is the read limit. Client messages are small JSON
 	// objects; a larger frame closes the connection with 1009.
 	maxMessageSize = 4096
@@ -39,14 +33,24 @@ const (
 	closeGrace = time.Second
 )
 
+// Liveness: variables for the tests only, which cannot wait a minute.
+var (
+	// pongWait is how long the reader waits for any message or pong before
+	// it gives the client up.
+	pongWait = 60 * time.Second
+	// pingPeriod must be less than pongWait, so that a healthy client's pong
+	// arrives before the read deadline passes.
+	pingPeriod = pongWait * 9 / 10
+)
+
 // client is one WebSocket connection. Two goroutines use its socket: the
 // reader, which reads and handles client messages, and the writer, which
 // drains the queue into frames. The reader is a relay of short-lived
 // goroutines: one waits for a message on a small stack, the next reads and
 // handles it, then starts the next wait (see readLoop). The writer runs
 // only while there is something to write: the hub starts or wakes it at the
-// flush after a message is queued, and ends it after a second with nothing
-// to do, so an idle connection costs one small goroutine. Rooms queue
+// flush after a message is queued, and it ends once nothing is left (see
+// writeLoop), so an idle connection costs one small goroutine. Rooms queue
 // messages with send and never wait.
 type client struct {
 	hub  *Hub
@@ -130,7 +134,8 @@ func (c *client) markLocked() {
 func (c *client) flushNow(mayStart bool) (started, kept bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stopped {
+	if c.stopped || (!c.writing && c.q.len() == 0 && !c.pingDue) {
+		// Stopped, or a writer took it all since it was marked.
 		c.dirty = false
 		return false, false
 	}
@@ -169,6 +174,7 @@ func (c *client) wakeWriterLocked() {
 	if !c.writing {
 		c.writing = true
 		c.writers.Add(1)
+		c.hub.writersStarted.Add(1)
 		go c.writeLoop()
 	}
 	select {

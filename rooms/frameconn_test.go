@@ -179,25 +179,22 @@ func TestClientFrames(t *testing.T) {
 }
 
 // TestWriterStartsBounded has a message for more idle members than one
-// flush may start writers for: every member still gets it, and the
-// writers of quiet connections end after their write.
+// flush may start writers for: one flush starts no more than the bound,
+// every member still gets the message, and the writers of quiet
+// connections end right after their write, not at the next sweep.
 func TestWriterStartsBounded(t *testing.T) {
 	old := maxWriterStarts
 	maxWriterStarts = 2
 	t.Cleanup(func() { maxWriterStarts = old })
-	s := newTestServer(t, Config{})
+	const flush = 300 * time.Millisecond
+	// No stats tick: its messages would make the connections busy.
+	s := newTestServer(t, Config{FlushInterval: flush, StatsInterval: time.Hour})
 	clients := make([]*testClient, 9)
 	for i := range clients {
 		clients[i] = s.dial(t)
 		clients[i].join("golang")
 	}
-	s.publish("golang")
-	for i, c := range clients {
-		if m := c.next(); m.Type != "tweet" {
-			t.Fatalf("client %d got %v, want the tweet", i, m)
-		}
-	}
-	eventually(t, "every writer ends", func() bool {
+	noWriters := func() bool {
 		s.hub.mu.RLock()
 		defer s.hub.mu.RUnlock()
 		for c := range s.hub.clients {
@@ -209,5 +206,63 @@ func TestWriterStartsBounded(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}
+	eventually(t, "every writer ends", noWriters)
+	// Quiet for two sweeps: no longer busy.
+	time.Sleep(writerIdle + writerIdle/5)
+
+	before := s.hub.writersStarted.Load()
+	s.publish("golang")
+	eventually(t, "a flush starts writers", func() bool { return s.hub.writersStarted.Load() > before })
+	// The next flush is 300 ms away: what one flush started is settled.
+	time.Sleep(flush / 3)
+	if n := s.hub.writersStarted.Load() - before; n != int64(maxWriterStarts) {
+		t.Errorf("one flush started %d writers, want %d", n, maxWriterStarts)
+	}
+	for i, c := range clients {
+		if m := c.next(); m.Type != "tweet" {
+			t.Fatalf("client %d got %v, want the tweet", i, m)
+		}
+	}
+	// The sweep, once a second, ends a writer only after a second
+	// without writing; these end at once.
+	deadline := time.Now().Add(writerIdle / 2)
+	for !noWriters() {
+		if time.Now().After(deadline) {
+			t.Fatal("the writers of quiet connections outlived their write")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestLiveness: a client that answers pings stays, whether the reader
+// peeks or the library reads for it; one that does not is closed once
+// pongWait passes.
+func TestLiveness(t *testing.T) {
+	oldWait, oldPeriod := pongWait, pingPeriod
+	pongWait, pingPeriod = 1500*time.Millisecond, 500*time.Millisecond
+	t.Cleanup(func() { pongWait, pingPeriod = oldWait, oldPeriod })
+	s := newTestServer(t, Config{})
+
+	peeking := s.dial(t)
+	handedOver := s.dial(t)
+	if _, err := handedOver.conn.NetConn().Write(clientFrame(true, websocket.PingMessage, "")); err != nil {
+		t.Fatal(err)
+	}
+	silent := s.dial(t)
+	silent.gate.Lock() // reads nothing, so answers no ping
+	defer silent.gate.Unlock()
+
+	time.Sleep(2 * pongWait)
+	for name, c := range map[string]*testClient{"peeking": peeking, "handed over": handedOver} {
+		c.send(map[string]any{"type": "join", "room": "golang"})
+		if m := c.next(); m.Type != "joined" {
+			t.Errorf("%s: got %v, want joined: a client that answers pings stays", name, m)
+		}
+	}
+	silent.gate.Unlock()
+	if err := silent.closeError(); err == nil {
+		t.Error("the client that answered no ping is still connected")
+	}
+	silent.gate.Lock()
 }

@@ -98,6 +98,8 @@ type Hub struct {
 	// handedOver counts connections whose reads were left to the websocket
 	// library after an unusual frame (see frameConn).
 	handedOver atomic.Int64
+	// writersStarted counts the writer goroutines started.
+	writersStarted atomic.Int64
 
 	// trends is the last `trends` message sent, the same without rates, and
 	// when it was sent; owned by Run.
@@ -350,7 +352,8 @@ func (h *Hub) markDirty(c *client) bool {
 
 // maxWriterStarts bounds the writers one flush starts. A message to every
 // member of a large quiet room would otherwise start a goroutine for each at
-// once; past the bound, connections wait for the next flush. A variable for
+// once; past the bound, connections wait for the next flush. (Without
+// batching, FlushInterval < 0, each writer starts at once.) A variable for
 // the tests only.
 var maxWriterStarts = 1024
 
@@ -374,8 +377,10 @@ func (h *Hub) flush(spare []*client, unbounded bool) []*client {
 		}
 	}
 	if kept > 0 {
+		// The kept ones go first next time, before any marked since, so
+		// that a steady stream of new ones cannot hold them back for good.
 		h.dirtyMu.Lock()
-		h.dirty = append(h.dirty, dirty[:kept]...)
+		h.dirty = append(slices.Clone(dirty[:kept]), h.dirty...)
 		h.dirtyMu.Unlock()
 	}
 	clear(dirty)

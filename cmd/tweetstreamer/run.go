@@ -44,11 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return record(ctx, cfg, logger, stdout)
 	}
 
-	trends, err := stream.NewTrends(cfg.trends, cfg.maxTrends)
-	if err != nil {
-		return usageError{err}
-	}
-	source, err := newSource(cfg, trends, logger)
+	trends, source, err := newTrendsAndSource(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -143,11 +139,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // trends, into a file for the replay source, for cfg.duration or until ctx
 // is done (an interrupted recording keeps what it has).
 func record(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
-	trends, err := stream.NewTrends(cfg.trends, cfg.maxTrends)
-	if err != nil {
-		return usageError{err}
-	}
-	source, err := newSource(cfg, trends, logger)
+	trends, source, err := newTrendsAndSource(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -183,6 +175,19 @@ func record(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writ
 	fmt.Fprintf(stdout, "tweetstreamer: recorded %d tweets to %s (%d received, %d deleted by their authors and left out)\n",
 		kept, cfg.output, stats.Received, removed)
 	return nil
+}
+
+// newTrendsAndSource builds the trend set and the source that follows it.
+func newTrendsAndSource(cfg config, logger *slog.Logger) (*stream.Trends, stream.Source, error) {
+	trends, err := stream.NewTrends(cfg.trends, cfg.maxTrends)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	source, err := newSource(cfg, trends, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return trends, source, nil
 }
 
 // newSource builds the configured source.

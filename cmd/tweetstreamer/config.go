@@ -205,6 +205,7 @@ func (c config) validate() error {
 	case c.record && c.duration <= 0:
 		return bad("-duration must be above 0")
 	case c.record:
+		// The server's own flags are not parsed when recording.
 	case c.history < 1:
 		return bad("-history must be at least 1")
 	case c.maxRooms < 1:

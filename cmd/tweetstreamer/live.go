@@ -36,11 +36,14 @@ type live struct {
 	window  time.Duration
 	logger  *slog.Logger
 
-	mu          sync.Mutex
-	last        stream.SourceStatus
-	tags        []stream.TagCount
-	tagsWindow  time.Duration
-	trenderNext time.Time
+	// Owned by run.
+	trenderNext time.Time         // when to ask the trender again
+	own         []stream.TagCount // what it answered last
+
+	mu         sync.Mutex
+	last       stream.SourceStatus
+	tags       []stream.TagCount
+	tagsWindow time.Duration
 }
 
 func newLive(hub *rooms.Hub, cfg config, source stream.Source, logger *slog.Logger) *live {
@@ -121,32 +124,8 @@ func (l *live) refreshTrending(ctx context.Context, now time.Time) {
 		return
 	}
 	tags, window := l.counter.Top(trendingTags, now), l.window
-	if l.trender != nil {
-		l.mu.Lock()
-		due := !now.Before(l.trenderNext)
-		if due {
-			l.trenderNext = now.Add(trenderEvery)
-		}
-		l.mu.Unlock()
-		if due {
-			callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			own, err := l.trender.Trending(callCtx)
-			cancel()
-			switch {
-			case err != nil:
-				l.logger.Warn("the source's trends are unavailable; counting hashtags instead", "err", err)
-			case len(own) > 0:
-				if own = roomNames(own); len(own) > 0 {
-					tags, window = own[:min(len(own), trendingTags)], 0
-				}
-			}
-		} else {
-			l.mu.Lock()
-			if l.tagsWindow == 0 && l.tags != nil {
-				tags, window = l.tags, 0 // keep the source's own list between calls
-			}
-			l.mu.Unlock()
-		}
+	if own := l.upstreamTrends(ctx, now); len(own) > 0 {
+		tags, window = own, 0
 	}
 	if tags == nil {
 		tags = []stream.TagCount{}
@@ -157,6 +136,25 @@ func (l *live) refreshTrending(ctx context.Context, now time.Time) {
 	if err := l.hub.Announce("trending", trendingMessage{Tags: tags, WindowS: int(window / time.Second)}); err != nil {
 		l.logger.Error("announcing the trending tags", "err", err)
 	}
+}
+
+// upstreamTrends returns the source's own trends, as room names: asked for
+// once per trenderEvery and kept in between; nil when the source has no
+// trends API or the last call failed, and hashtags are counted instead.
+func (l *live) upstreamTrends(ctx context.Context, now time.Time) []stream.TagCount {
+	if l.trender == nil || now.Before(l.trenderNext) {
+		return l.own
+	}
+	l.trenderNext = now.Add(trenderEvery)
+	callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	own, err := l.trender.Trending(callCtx)
+	cancel()
+	if err != nil {
+		l.logger.Warn("the source's trends are unavailable; counting hashtags instead", "err", err)
+	}
+	own = roomNames(own)
+	l.own = own[:min(len(own), trendingTags)]
+	return l.own
 }
 
 // snapshot returns the latest status (nil for a source that reports none),

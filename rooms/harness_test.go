@@ -42,7 +42,7 @@ func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if cfg.Render == nil {
-		cfg.Render = func(tw stream.Tweet) (string, error) { return "<article>" + tw.ID + "</article>", nil }
+		cfg.Render = func(tw stream.Tweet, _ []string) (string, error) { return "<article>" + tw.ID + "</article>", nil }
 	}
 	hub, err := NewHub(cfg)
 	if err != nil {
@@ -96,6 +96,7 @@ type msg struct {
 	Code      string          `json:"code"`
 	Message   string          `json:"message"`
 	PerMinute *int            `json:"per_minute"`
+	Held      *uint64         `json:"held"`
 	Trends    json.RawMessage `json:"trends"`
 }
 

@@ -6,7 +6,10 @@ import "github.com/tweetstreamer/tweetstreamer/stream"
 type record struct {
 	seq   uint64
 	tweet stream.Tweet
-	frame []byte // the encoded tweet message, shared with the queues
+	// matched lists every trend the tweet matched, for the cards a page
+	// renders from history.
+	matched []string
+	frame   []byte // the encoded tweet message, shared with the queues
 	// retracted marks a tweet withdrawn by its source: its seq stays taken,
 	// so history remains contiguous, but it is sent to no one.
 	retracted bool

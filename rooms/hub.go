@@ -37,8 +37,13 @@ type TrendSet interface {
 var _ TrendSet = (*stream.Trends)(nil)
 
 // RenderFunc renders a tweet's card as HTML, with everything from the source
-// escaped. It is called once per published tweet.
-type RenderFunc func(stream.Tweet) (string, error)
+// escaped and the words of the matched trends marked. It is called once per
+// published tweet.
+type RenderFunc func(t stream.Tweet, matched []string) (string, error)
+
+// RenderTrendsFunc renders the entries of the trend list as HTML, for the
+// html field of `trends` messages. It is called once per change of the list.
+type RenderTrendsFunc func([]Summary) (string, error)
 
 // Config configures a Hub. Each zero value means the default it names.
 type Config struct {
@@ -47,6 +52,9 @@ type Config struct {
 	Trends TrendSet
 	// Render renders the `html` field of tweet messages; nil sends "".
 	Render RenderFunc
+	// RenderTrends renders the `html` field of trends messages; nil sends
+	// none.
+	RenderTrends RenderTrendsFunc
 	// Logger receives the hub's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// History is how many tweets each room keeps for backlog and recovery;
@@ -101,6 +109,9 @@ type Hub struct {
 	// writersStarted counts the writer goroutines started.
 	writersStarted atomic.Int64
 
+	// lastTrends is the last `trends` frame sent to everyone, which a new
+	// connection gets too: the next change reaches it with the others.
+	lastTrends atomic.Pointer[[]byte]
 	// trends is the last `trends` message sent, the same without rates, and
 	// when it was sent; owned by Run.
 	trends struct {
@@ -211,7 +222,7 @@ func (h *Hub) Publish(t stream.Tweet, matched []string) {
 	html := ""
 	if h.render != nil {
 		var err error
-		if html, err = h.render(t); err != nil {
+		if html, err = h.render(t, matched); err != nil {
 			h.log.Error("rendering a tweet card", "id", t.ID, "err", err)
 			html = ""
 		}
@@ -231,7 +242,7 @@ func (h *Hub) Publish(t stream.Tweet, matched []string) {
 	}
 	h.mu.RUnlock()
 	for _, r := range rs {
-		r.publish(&t, &f)
+		r.publish(&t, matched, &f)
 	}
 }
 
@@ -262,7 +273,16 @@ type Snapshot struct {
 	Members   int
 	PerMinute int
 	// Tweets is the room's history, oldest first.
-	Tweets []stream.Tweet
+	Tweets []Item
+}
+
+// Item is one tweet of a room's history.
+type Item struct {
+	// Seq is the tweet's seq in the room.
+	Seq   uint64
+	Tweet stream.Tweet
+	// Matched lists every trend the tweet matched, this room's among them.
+	Matched []string
 }
 
 // Snapshot returns the state of the room for name (normalised), and false
@@ -433,19 +453,41 @@ func (h *Hub) tick(now time.Time) {
 	if bytes.Equal(msg, h.trends.last) {
 		return
 	}
-	for i := range summaries {
-		summaries[i].PerMinute = 0
-	}
-	key := encode(summaries)
+	key := encode(withoutRates(summaries))
 	if bytes.Equal(key, h.trends.key) && now.Sub(h.trends.at) < trendsRateInterval {
 		return
 	}
 	h.trends.last, h.trends.key, h.trends.at = msg, key, now
+	frame := h.trendsFrame(summaries)
+	h.lastTrends.Store(&frame)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
-		c.send(entry{frame: msg})
+		c.send(entry{frame: frame})
 	}
+}
+
+// trendsFrame encodes the `trends` message for summaries, with the list's
+// markup when the hub has a renderer: once per change, for every connection.
+func (h *Hub) trendsFrame(summaries []Summary) []byte {
+	msg := trendsMessage{Type: "trends", Trends: summaries}
+	if h.cfg.RenderTrends != nil {
+		html, err := h.cfg.RenderTrends(summaries)
+		if err != nil {
+			h.log.Error("rendering the trend list", "err", err)
+		}
+		msg.HTML = html
+	}
+	return encode(msg)
+}
+
+// withoutRates returns a copy of summaries with every rate zero.
+func withoutRates(summaries []Summary) []Summary {
+	out := slices.Clone(summaries)
+	for i := range out {
+		out[i].PerMinute = 0
+	}
+	return out
 }
 
 // trendsRateInterval is how often, at most, every connection is sent the

@@ -27,7 +27,7 @@ func BenchmarkPublish(b *testing.B) {
 			h, err := NewHub(Config{
 				Trends: trends,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-				Render: func(stream.Tweet) (string, error) { return html, nil },
+				Render: func(stream.Tweet, []string) (string, error) { return html, nil },
 			})
 			if err != nil {
 				b.Fatal(err)

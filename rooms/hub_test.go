@@ -3,6 +3,7 @@ package rooms
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -213,6 +214,107 @@ func TestPauseAndResume(t *testing.T) {
 	})
 }
 
+func TestPausedMemberIsToldHowManyTweetsAreHeld(t *testing.T) {
+	s := newTestServer(t, Config{StatsInterval: time.Hour})
+	paused, live := s.dial(t), s.dial(t)
+	paused.join("golang")
+	live.join("golang")
+	paused.skipNoise, live.skipNoise = false, false
+	// next returns c's next message of type typ, past any trend list.
+	next := func(c *testClient, typ string) msg {
+		t.Helper()
+		m := c.next()
+		for m.Type == "trends" {
+			m = c.next()
+		}
+		if m.Type != typ || m.Room != "golang" {
+			t.Fatalf("got %v, want %s golang", m, typ)
+		}
+		return m
+	}
+	nextStats := func(c *testClient) msg { t.Helper(); return next(c, "stats") }
+	paused.send(`{"type":"pause","room":"golang"}`)
+	// Messages are handled in order: once a repeated join is answered, the
+	// pause has landed.
+	paused.send(`{"type":"join","room":"golang"}`)
+	paused.expect("joined", "golang")
+	s.publish("golang")
+	s.publish("golang")
+	live.expect("tweet", "golang")
+	live.expect("tweet", "golang")
+	s.hub.tick(time.Now())
+	st := nextStats(paused)
+	if st.Held == nil || *st.Held != 2 {
+		t.Fatalf("paused member's stats = %+v, want held 2", st)
+	}
+	if st := nextStats(live); st.Held != nil {
+		t.Fatalf("a member that is not paused got held %d", *st.Held)
+	}
+
+	s.publish("golang")
+	next(live, "tweet")
+	s.hub.tick(time.Now())
+	if st := nextStats(paused); st.Held == nil || *st.Held != 3 {
+		t.Fatalf("after one more tweet, stats = %+v, want held 3", st)
+	}
+	nextStats(live)        // the rate changed
+	s.hub.tick(time.Now()) // held did not grow: nothing new to say
+
+	paused.send(`{"type":"resume","room":"golang"}`)
+	for want := uint64(1); want <= 3; want++ {
+		// A stats message here would mean the last tick spoke of an
+		// unchanged count.
+		if m := next(paused, "tweet"); m.Seq != want {
+			t.Fatalf("replayed seq %d after resuming, want %d", m.Seq, want)
+		}
+	}
+	s.publish("golang")
+	next(paused, "tweet")
+	s.hub.tick(time.Now())
+	if st := nextStats(paused); st.Held != nil {
+		t.Fatalf("after resuming, stats still carry held %d", *st.Held)
+	}
+}
+
+func TestTrendsMessagesCarryTheRenderedList(t *testing.T) {
+	var renders atomic.Int64
+	s := newTestServer(t, Config{StatsInterval: time.Hour, RenderTrends: func(list []Summary) (string, error) {
+		renders.Add(1)
+		var b strings.Builder
+		for _, it := range list {
+			fmt.Fprintf(&b, "<li>%s %d</li>", it.Room, it.Members)
+		}
+		return b.String(), nil
+	}})
+	a := s.dial(t)
+	a.skipNoise = false
+	if first := a.next(); first.Type != "trends" || first.HTML != "<li>golang 0</li><li>rust 0</li>" {
+		t.Fatalf("first message %v with html %q, want the rendered list", first, first.HTML)
+	}
+	a.join("golang")
+	b := s.dial(t)
+	b.skipNoise = false
+	b.next() // the list on connect
+	before := renders.Load()
+	s.hub.tick(time.Now())
+	for _, c := range []*testClient{a, b} {
+		var m msg
+		for m = c.next(); m.Type != "trends"; m = c.next() {
+		}
+		if m.HTML != "<li>golang 1</li><li>rust 0</li>" {
+			t.Fatalf("trends html %q, want golang with its member", m.HTML)
+		}
+	}
+	if n := renders.Load() - before; n != 1 {
+		t.Fatalf("the list was rendered %d times for one change and two connections, want once", n)
+	}
+	c := s.dial(t)
+	c.skipNoise = false
+	if m := c.next(); m.HTML != "<li>golang 1</li><li>rust 0</li>" {
+		t.Fatalf("a later connection got html %q, want the last list sent", m.HTML)
+	}
+}
+
 func TestRetractRemovesFromHistoryAndTellsMembers(t *testing.T) {
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
@@ -226,7 +328,7 @@ func TestRetractRemovesFromHistoryAndTellsMembers(t *testing.T) {
 		t.Fatalf("retract = %+v, want id %s seq 2", m, gone)
 	}
 	snap, _ := s.hub.Snapshot("golang")
-	if len(snap.Tweets) != 1 || snap.Tweets[0].ID != keep {
+	if len(snap.Tweets) != 1 || snap.Tweets[0].Tweet.ID != keep {
 		t.Fatalf("history after retract = %v, want only %s", snap.Tweets, keep)
 	}
 	_, backlog := s.dial(t).join("golang")

@@ -55,6 +55,9 @@ type statsMessage struct {
 	Room      string `json:"room"`
 	Members   int    `json:"members"`
 	PerMinute int    `json:"per_minute"`
+	// Held extends the protocol: sent only to a paused member, it counts
+	// the tweets held back since the pause.
+	Held *uint64 `json:"held,omitempty"`
 }
 
 type skippedMessage struct {
@@ -77,6 +80,9 @@ type errorMessage struct {
 type trendsMessage struct {
 	Type   string    `json:"type"`
 	Trends []Summary `json:"trends"`
+	// HTML is the list's entries as the page renders them, so that a
+	// script need not build that markup itself.
+	HTML string `json:"html,omitempty"`
 }
 
 // encode marshals a server message. The messages above hold only strings

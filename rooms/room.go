@@ -13,9 +13,10 @@ type member struct {
 	c   *client
 	idx int // position in room.members
 	// While paused, the room holds back tweets after pausedAt and only
-	// counts them.
+	// counts them; lastHeld is the count the member was last told.
 	paused   bool
 	pausedAt uint64
+	lastHeld uint64
 }
 
 // room is one trend's channel: its members, its sequence and its history.
@@ -136,7 +137,7 @@ func (r *room) pause(c *client) bool {
 		return false
 	}
 	if !m.paused {
-		m.paused, m.pausedAt = true, r.seq
+		m.paused, m.pausedAt, m.lastHeld = true, r.seq, 0
 	}
 	return true
 }
@@ -176,13 +177,13 @@ func (r *room) resume(c *client, live bool) bool {
 
 // publish gives t the room's next seq, keeps it in history and queues it
 // for every member that is not paused. The frame is built once and shared.
-func (r *room) publish(t *stream.Tweet, f *tweetFrame) {
+func (r *room) publish(t *stream.Tweet, matched []string, f *tweetFrame) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seq++
 	r.published++
 	frame := f.appendTo(make([]byte, 0, f.size(r.nameJSON)), r.nameJSON, r.seq)
-	r.history.push(record{seq: r.seq, tweet: *t, frame: frame})
+	r.history.push(record{seq: r.seq, tweet: *t, matched: matched, frame: frame})
 	e := entry{frame: frame, room: r, seq: r.seq}
 	for _, m := range r.members {
 		if !m.paused {
@@ -200,7 +201,7 @@ func (r *room) retract(source, id string) bool {
 	if rec == nil {
 		return false
 	}
-	rec.retracted, rec.frame, rec.tweet = true, nil, stream.Tweet{}
+	rec.retracted, rec.frame, rec.tweet, rec.matched = true, nil, stream.Tweet{}, nil
 	frame := encode(retractMessage{Type: "retract", Room: r.name, Seq: rec.seq, ID: id})
 	for _, m := range r.members {
 		m.c.send(entry{frame: frame, room: r})
@@ -218,28 +219,43 @@ func (r *room) snapshot() Snapshot {
 	}
 	r.history.after(0, func(rec *record) {
 		if !rec.retracted {
-			s.Tweets = append(s.Tweets, rec.tweet)
+			s.Tweets = append(s.Tweets, Item{Seq: rec.seq, Tweet: rec.tweet, Matched: rec.matched})
 		}
 	})
 	return s
 }
 
 // tick samples the publish rate and, when members or the rate changed since
-// the last tick, queues `stats` for every member. It returns the room's
-// summary.
+// the last tick, queues `stats` for every member. A paused member also gets
+// it when the count of tweets held back for it grew, with that count: its
+// own message, where the others share one. It returns the room's summary.
 func (r *room) tick(now time.Time) Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	perMinute := r.rate.observe(now, r.published)
 	stats := [2]int{len(r.members), perMinute}
-	if stats != r.lastStats {
-		r.lastStats = stats
-		if len(r.members) > 0 {
-			frame := encode(statsMessage{Type: "stats", Room: r.name, Members: stats[0], PerMinute: stats[1]})
-			for _, m := range r.members {
-				m.c.send(entry{frame: frame, room: r})
+	changed := stats != r.lastStats
+	r.lastStats = stats
+	var shared []byte
+	for _, m := range r.members {
+		msg := statsMessage{Type: "stats", Room: r.name, Members: stats[0], PerMinute: stats[1]}
+		if m.paused {
+			held := r.seq - m.pausedAt
+			if !changed && held == m.lastHeld {
+				continue
 			}
+			m.lastHeld = held
+			msg.Held = &held
+			m.c.send(entry{frame: encode(msg), room: r})
+			continue
 		}
+		if !changed {
+			continue
+		}
+		if shared == nil {
+			shared = encode(msg)
+		}
+		m.c.send(entry{frame: shared, room: r})
 	}
 	return Summary{Room: r.name, Members: stats[0], PerMinute: perMinute, Custom: r.custom}
 }

@@ -13,7 +13,8 @@ import (
 // Publisher receives matched tweets; rooms.Hub implements it. Its methods
 // return quickly and never wait for a slow client.
 type Publisher interface {
-	// Publish routes t to the room of each trend in matched.
+	// Publish routes t to the room of each trend in matched. It may keep
+	// matched, which the caller must not change afterwards.
 	Publish(t Tweet, matched []string)
 	// Retract withdraws the tweet with this ID from every room.
 	Retract(source, id string)

@@ -91,9 +91,13 @@ func columnModel(hub *rooms.Hub, room string) views.ColumnModel {
 	if !ok {
 		return views.ColumnModel{Room: room}
 	}
+	tweets := make([]stream.Tweet, len(snap.Tweets))
+	for i, it := range snap.Tweets {
+		tweets[i] = it.Tweet
+	}
 	return views.ColumnModel{
 		Room: snap.Room, Epoch: snap.Epoch, Seq: snap.Seq,
-		Members: snap.Members, PerMinute: snap.PerMinute, Tweets: snap.Tweets,
+		Members: snap.Members, PerMinute: snap.PerMinute, Tweets: tweets,
 	}
 }
 

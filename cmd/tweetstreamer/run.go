@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	hub, err := rooms.NewHub(rooms.Config{
 		Trends:          trends,
-		Render:          views.CardHTML,
+		Render:          func(t stream.Tweet, _ []string) (string, error) { return views.CardHTML(t) },
 		Logger:          logger,
 		History:         cfg.history,
 		MaxRoomsPerConn: cfg.maxRooms,

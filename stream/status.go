@@ -2,7 +2,17 @@ package stream
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // SourceState is where a live source stands with its upstream.
@@ -47,4 +57,113 @@ type TagCount struct {
 // the "trending now" list uses instead of counting hashtags itself.
 type Trender interface {
 	Trending(ctx context.Context) ([]TagCount, error)
+}
+
+// FailureReason says in plain words why a live source lost its upstream,
+// for SourceStatus.Reason, which a viewer reads on the page. The network
+// library's part of err ("dial tcp: lookup jetstream.example on
+// 127.0.0.53:53: no such host") becomes what it means ("cannot find
+// jetstream.example (no network, or a wrong address)"), after what the
+// source said of it ("connecting: "). An error with no such part keeps its
+// message, which a source writes in a few words ("HTTP 420: rate limited").
+// Either way it is cut to MaxReasonBytes.
+func FailureReason(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	tech := networkPart(err)
+	if tech == nil {
+		return clipReason(msg)
+	}
+	plain := plainNetworkFailure(err, tech)
+	if plain == "" {
+		return clipReason(msg)
+	}
+	if prefix, ok := strings.CutSuffix(msg, tech.Error()); ok {
+		if prefix = strings.TrimRight(prefix, ": "); prefix != "" {
+			plain = prefix + ": " + plain
+		}
+	}
+	return clipReason(plain)
+}
+
+// networkPart returns the outermost error of err's chain that the network
+// library made, or nil.
+func networkPart(err error) error {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch e.(type) {
+		case *url.Error, *net.OpError, *net.DNSError:
+			return e
+		}
+	}
+	return nil
+}
+
+// plainNetworkFailure says what tech, the network part of err, means, or
+// "" when it is nothing a viewer would recognise.
+func plainNetworkFailure(err, tech error) string {
+	host := failedHost(tech)
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		name := dnsErr.Name
+		if name == "" {
+			name = host
+		}
+		return fmt.Sprintf("cannot find %s (no network, or a wrong address)", name)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("%s refused the connection", host)
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return fmt.Sprintf("cannot reach %s (no network)", host)
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return fmt.Sprintf("%s did not answer in time", host)
+	case errors.As(err, new(*tls.CertificateVerificationError)), errors.As(err, new(x509.UnknownAuthorityError)),
+		errors.As(err, new(x509.HostnameError)), errors.As(err, new(x509.CertificateInvalidError)):
+		return fmt.Sprintf("%s's certificate could not be verified", host)
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, syscall.EPIPE):
+		return fmt.Sprintf("the connection to %s was cut", host)
+	}
+	return ""
+}
+
+// MaxReasonBytes bounds what FailureReason returns, so SourceStatus.Reason
+// stays a few words.
+const MaxReasonBytes = 160
+
+// clipReason cuts msg to MaxReasonBytes, on a rune boundary.
+func clipReason(msg string) string {
+	if len(msg) <= MaxReasonBytes {
+		return msg
+	}
+	cut := MaxReasonBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
+}
+
+// failedHost is the host that err is about, or "the server" when it does
+// not say.
+func failedHost(err error) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		if u, perr := url.Parse(urlErr.URL); perr == nil && u.Hostname() != "" {
+			return u.Hostname()
+		}
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Addr != nil {
+		if host, _, serr := net.SplitHostPort(opErr.Addr.String()); serr == nil {
+			return host
+		}
+		return opErr.Addr.String()
+	}
+	return "the server"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

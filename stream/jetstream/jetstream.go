@@ -255,7 +255,7 @@ func (s *Source) Stream(ctx context.Context, sink stream.Sink) error {
 			wait, state = retry.longest(), stream.SourceFailed
 		}
 		s.logDisconnect(err, wait)
-		s.status.set(state, time.Now().Add(wait), err.Error())
+		s.status.set(state, time.Now().Add(wait), stream.FailureReason(err))
 		if !sleep(ctx, wait) {
 			return ctx.Err()
 		}

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
 // Why a connection ends. Each failure says, in a few words and without a
@@ -104,19 +105,8 @@ func kindOf(err error) failureKind {
 	}
 }
 
-// maxReasonBytes keeps SourceStatus.Reason to a few words.
-const maxReasonBytes = 160
-
-// reasonOf is err's message, without the package's prefix, cut short if
-// long.
+// reasonOf is err in plain words (see stream.FailureReason), without the
+// package's prefix.
 func reasonOf(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "twitter: ")
-	if len(msg) <= maxReasonBytes {
-		return msg
-	}
-	cut := maxReasonBytes
-	for cut > 0 && !utf8.RuneStart(msg[cut]) {
-		cut--
-	}
-	return msg[:cut] + "…"
+	return strings.TrimPrefix(stream.FailureReason(err), "twitter: ")
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
 func TestFailuresSayWhatHappenedAndPickTheirLadder(t *testing.T) {
@@ -40,7 +42,7 @@ func TestFailuresSayWhatHappenedAndPickTheirLadder(t *testing.T) {
 func TestReasonOfIsShort(t *testing.T) {
 	long := errors.New("twitter: " + strings.Repeat("ä", 200))
 	got := reasonOf(long)
-	if len(got) > maxReasonBytes+len("…") || !utf8.ValidString(got) || strings.HasPrefix(got, "twitter:") {
-		t.Errorf("reasonOf = %q (%d bytes): want at most %d bytes of valid UTF-8, without the prefix", got, len(got), maxReasonBytes)
+	if len(got) > stream.MaxReasonBytes+len("…") || !utf8.ValidString(got) || strings.HasPrefix(got, "twitter:") {
+		t.Errorf("reasonOf = %q (%d bytes): want at most %d bytes of valid UTF-8, without the prefix", got, len(got), stream.MaxReasonBytes)
 	}
 }

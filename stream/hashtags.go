@@ -1,16 +1,16 @@
 package stream
 
 import (
+	"iter"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Hashtags returns the hashtags of a plain-text post, without the "#", in
-// the order they first appear, each spelled as it first appears: a later
-// "#GoLang" after "#golang" is the same tag, as trends compare equal when
-// case-folded. It is what a source uses to fill Tweet.Tags when its
-// upstream does not list them.
+// HashtagSpans returns where the hashtags of a plain-text post are, in
+// order, each span holding the hashtag with its "#" or "＃"; a tag written
+// twice has two spans. It is the one definition of a hashtag: Hashtags
+// lists what it finds, and a card shows exactly these spans as hashtags.
 //
 // It follows the rules Twitter and Bluesky apply to a post's text:
 //
@@ -26,30 +26,55 @@ import (
 //     "://", or a "www." that starts a word, to the next space.
 //
 // It returns nil when the text has none.
+func HashtagSpans(text string) []Span {
+	var spans []Span
+	for s := range hashtagSpans(text) {
+		spans = append(spans, s)
+	}
+	return spans
+}
+
+// Hashtags returns the hashtags of a plain-text post (see HashtagSpans),
+// without the "#", in the order they first appear, each spelled as it
+// first appears: a later "#GoLang" after "#golang" is the same tag, as
+// trends compare equal when case-folded. It is what a source uses to fill
+// Tweet.Tags when its upstream does not list them. It returns nil when the
+// text has none.
 func Hashtags(text string) []string {
 	var tags hashtagSet
-	prev := ' ' // the rune before i; the start of the text counts as a space
-	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		switch {
-		case r == ':' && strings.HasPrefix(text[i:], "://") && isSchemeEnd(prev),
-			!continuesHashtag(prev) && hasPrefixFold(text[i:], "www."):
-			i += linkEnd(text[i:])
-		case (r == '#' || r == '＃') && startsHashtag(prev):
-			body := i + size
-			end := body + hashtagBodyLength(text[body:])
-			if end > body && !endsBadly(text[end:]) {
-				tags.add(text[body:end])
-			}
-			i = max(end, body)
-		default:
-			prev = r
-			i += size
-			continue
-		}
-		prev, _ = utf8.DecodeLastRuneInString(text[:i])
+	for s := range hashtagSpans(text) {
+		_, hash := utf8.DecodeRuneInString(text[s.Start:])
+		tags.add(text[s.Start+hash : s.End])
 	}
 	return tags.list
+}
+
+// hashtagSpans yields the spans HashtagSpans returns, so that Hashtags
+// finds them without collecting them first.
+func hashtagSpans(text string) iter.Seq[Span] {
+	return func(yield func(Span) bool) {
+		prev := ' ' // the rune before i; the start of the text counts as a space
+		for i := 0; i < len(text); {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			switch {
+			case r == ':' && strings.HasPrefix(text[i:], "://") && isSchemeEnd(prev),
+				!continuesHashtag(prev) && hasPrefixFold(text[i:], "www."):
+				i += linkEnd(text[i:])
+			case (r == '#' || r == '＃') && startsHashtag(prev):
+				body := i + size
+				end := body + hashtagBodyLength(text[body:])
+				if end > body && !endsBadly(text[end:]) && !yield(Span{Start: i, End: end}) {
+					return
+				}
+				i = max(end, body)
+			default:
+				prev = r
+				i += size
+				continue
+			}
+			prev, _ = utf8.DecodeLastRuneInString(text[:i])
+		}
+	}
 }
 
 // hashtagSet collects hashtags, keeping the first spelling of each.

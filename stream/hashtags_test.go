@@ -62,6 +62,61 @@ func TestHashtags(t *testing.T) {
 	}
 }
 
+func TestHashtagSpans(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		// want is the text of each span, hash included.
+		want []string
+	}{
+		{"none in plain text", "just words here", nil},
+		{"a span holds the hash", "I love #golang!", []string{"#golang"}},
+		{"a span holds the full-width hash", "＃golang and ＃東京", []string{"＃golang", "＃東京"}},
+		{"a tag written twice has two spans", "#go #Go #go", []string{"#go", "#Go", "#go"}},
+		{"a hash after a slash is a link fragment", "example.com/#top", nil},
+		{"a hash after an ampersand is an entity", "it&#39;s &#x27;", nil},
+		{"a hashtag running into another hash is none", "#a#b", nil},
+		{"a hashtag running into a scheme is none", "#http://x", nil},
+		{"a zero-width non-joiner inside is kept", "#می\u200cخواهم", []string{"#می\u200cخواهم"}},
+		{"a zero-width joiner at the end is left out", "#go\u200d now", []string{"#go"}},
+		{"a joiner right after the hash starts nothing", "#\u200dgo", nil},
+		{"a number is not a hashtag", "#1 and #2024", nil},
+		{"a fragment in a link is not a hashtag", "https://go.dev/x#frag #go", []string{"#go"}},
+		{"a www. address is a link", "www.go.dev/#frag #go", []string{"#go"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, sp := range HashtagSpans(tt.text) {
+				got = append(got, tt.text[sp.Start:sp.End])
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("HashtagSpans(%q) holds %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+	t.Run("spans are byte offsets", func(t *testing.T) {
+		want := []Span{{Start: 4, End: 13}, {Start: 14, End: 17}} // "日" and "＃" are 3 bytes each
+		if got := HashtagSpans("日 ＃golang #go"); !slices.Equal(got, want) {
+			t.Errorf("HashtagSpans = %v, want %v", got, want)
+		}
+	})
+}
+
+func TestHashtagsAreTheSpansWithoutHash(t *testing.T) {
+	text := "#GoLang ＃東京 #golang C# #1 #a#b https://x.example/#y #café"
+	var fromSpans []string
+	for _, sp := range HashtagSpans(text) {
+		tag := strings.TrimPrefix(strings.TrimPrefix(text[sp.Start:sp.End], "#"), "＃")
+		if !slices.ContainsFunc(fromSpans, func(t string) bool { return foldString(t) == foldString(tag) }) {
+			fromSpans = append(fromSpans, tag)
+		}
+	}
+	if got := Hashtags(text); !slices.Equal(got, fromSpans) {
+		t.Errorf("Hashtags = %q, the spans give %q", got, fromSpans)
+	}
+}
+
 func TestHashtagsDeduplicatesLongLists(t *testing.T) {
 	var text strings.Builder
 	var want []string
@@ -94,9 +149,10 @@ func TestHashtagsAreValidTrends(t *testing.T) {
 	}
 }
 
-// FuzzHashtags checks what holds of any text: Hashtags does not panic, and
-// every tag it returns is a piece of the text that holds a letter, starts
-// with no mark or "#", and is not found twice.
+// FuzzHashtags checks what holds of any text: HashtagSpans gives spans in
+// order, apart, each starting with a hash; and every tag Hashtags returns is
+// a piece of the text that holds a letter, starts with no mark or "#", and
+// is not found twice.
 func FuzzHashtags(f *testing.F) {
 	for _, s := range []string{
 		"#go #Go #GO", "C# #1 #_a", "https://x.example/#a #b", "www.x#y",
@@ -105,6 +161,16 @@ func FuzzHashtags(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		end := 0
+		for _, sp := range HashtagSpans(s) {
+			if sp.Start < end || sp.End <= sp.Start || sp.End > len(s) {
+				t.Fatalf("HashtagSpans(%q) gives %v after %d", s, sp, end)
+			}
+			if tag := s[sp.Start:sp.End]; !strings.HasPrefix(tag, "#") && !strings.HasPrefix(tag, "＃") {
+				t.Fatalf("HashtagSpans(%q) gives %q, without its hash", s, tag)
+			}
+			end = sp.End
+		}
 		seen := map[string]bool{}
 		for _, tag := range Hashtags(s) {
 			if !strings.Contains(s, tag) {

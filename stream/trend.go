@@ -161,6 +161,9 @@ type tokenizer struct {
 	text string
 	pos  int    // where the next word is looked for
 	buf  []byte // the current word, folded; reused from word to word
+	// start is where the current word begins in text: folding changes
+	// lengths, so the word alone cannot tell where it was.
+	start int
 }
 
 // reset starts tokenizing text, keeping the buffer of earlier texts.
@@ -173,6 +176,10 @@ func (t *tokenizer) reset(text string) {
 // words, as U+FFFD would.
 func (t *tokenizer) next() ([]byte, bool) {
 	text, i, w := t.text, t.pos, t.buf[:0]
+	// start moves past each separator before the word, rather than being
+	// set at the word's first rune, so that runes inside a word cost
+	// nothing more.
+	start := i
 	for i < len(text) {
 		c := text[i]
 		if c < utf8.RuneSelf {
@@ -181,6 +188,8 @@ func (t *tokenizer) next() ([]byte, bool) {
 				w = append(w, f)
 			} else if len(w) > 0 {
 				break
+			} else {
+				start = i
 			}
 			continue
 		}
@@ -192,11 +201,26 @@ func (t *tokenizer) next() ([]byte, bool) {
 			w = utf8.AppendRune(w, f)
 		} else if len(w) > 0 {
 			break
+		} else {
+			start = i
 		}
 	}
-	t.pos = i
+	t.pos, t.start = i, start
 	if cap(w) != cap(t.buf) {
 		t.buf = w // grown: keep it for the next words
 	}
 	return w, len(w) > 0
+}
+
+// span returns where the word the last call to next returned is in the
+// text. next consumes the separator that ends a word, so the word ends
+// before the rune at pos-1 unless that rune is the word's own last one,
+// which only happens at the end of the text.
+func (t *tokenizer) span() Span {
+	end := t.pos
+	r, size := utf8.DecodeLastRuneInString(t.text[:end])
+	if _, _, ok := wordRune(r); !ok {
+		end -= size
+	}
+	return Span{Start: t.start, End: end}
 }

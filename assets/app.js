@@ -1,12 +1,13 @@
 // Tweet Streamer page script. It keeps one WebSocket to /ws, joins one room
 // per open column, and shows what the server sends, following the live
 // protocol (docs/PROTOCOL.md). The page works without it: trend links, the
-// "trending now" buttons and the follow form reload the page with that
-// column open.
+// "trending now" buttons, the follow form and each column's close link
+// load the page with that change to its open columns.
 //
 // Untrusted text never reaches innerHTML here. The only markup parsed is what
-// the server rendered: the html field of a tweet (a card, every string in it
-// escaped) and a column fragment from GET /column.
+// the server rendered with the page's own components, every string in it
+// escaped: the html field of tweet, trends, trending and source messages,
+// and a column fragment from GET /column.
 "use strict";
 
 (() => {
@@ -23,6 +24,14 @@
   const CLOCK_MS = 30000;
   // COUNTDOWN_MS is how often the countdown to a source's retry ticks.
   const COUNTDOWN_MS = 1000;
+  // SAVE_MS is how long a new position waits before it is written to
+  // localStorage, so that a busy column writes about once a second.
+  const SAVE_MS = 1000;
+  // MAX_POSITIONS bounds the rooms whose position is remembered; the
+  // oldest are forgotten first.
+  const MAX_POSITIONS = 50;
+  const POSITIONS_KEY = "tweetstreamer.positions";
+  const BIG_KEY = "tweetstreamer.big";
   // Errors that refuse a join: a column that never showed a tweet is removed.
   const JOIN_REFUSALS = new Set(["bad_room", "too_many_trends", "too_many_rooms"]);
   const CONN_TEXT = {
@@ -31,16 +40,30 @@
     reconnecting: "reconnecting…",
     offline: "offline",
   };
+  // SOURCE_TEXT is what the header says while the socket is live but the
+  // source is not: the page is connected, yet no tweet is coming.
+  const SOURCE_TEXT = {
+    connecting: "live · source connecting…",
+    backing_off: "live · source down",
+    failed: "live · source stopped",
+  };
 
-  const byTestID = (root, id) => root.querySelector(`[data-testid="${id}"]`);
+  const root = document.documentElement;
+  root.classList.add("js");
+
+  const byTestID = (node, id) => node.querySelector(`[data-testid="${id}"]`);
   const columnsEl = byTestID(document, "columns");
   if (!columnsEl) return; // not the app page
   const trendsEl = byTestID(document, "trends");
   const followForm = byTestID(document, "follow-form");
+  const followError = byTestID(document, "follow-error");
   const connEl = byTestID(document, "conn-state");
   const pageNoticeEl = byTestID(document, "page-notice");
-  const bannerEl = byTestID(document, "source-banner");
-  const trendingEl = byTestID(document, "trending");
+  const bigToggle = byTestID(document, "big-toggle");
+  // The banner and the trending list are replaced whole by the server's
+  // markup, so they are looked up each time.
+  const bannerEl = () => byTestID(document, "source-banner");
+  const trendingEl = () => byTestID(document, "trending");
   // The server's per-connection room limit; none when missing or not positive.
   const columnLimit = Number.parseInt(document.body.dataset.maxColumns, 10);
   const maxColumns = columnLimit > 0 ? columnLimit : Infinity;
@@ -53,13 +76,75 @@
   // found under the server's name.
   const roomKey = (name) => String(name).trim().replace(/\s+/g, " ").toLowerCase();
 
+  // ---- Remembered state ---------------------------------------------------
+
+  // storage is localStorage, or null where it is unavailable (a private
+  // window may refuse it): the page then simply forgets.
+  const storage = (() => {
+    try {
+      const s = window.localStorage;
+      const probe = "tweetstreamer.probe";
+      s.setItem(probe, "1");
+      s.removeItem(probe);
+      return s;
+    } catch {
+      return null;
+    }
+  })();
+
+  function readJSON(key) {
+    if (!storage) return undefined;
+    try {
+      return JSON.parse(storage.getItem(key) || "null") || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function writeJSON(key, value) {
+    if (!storage) return;
+    try {
+      storage.setItem(key, JSON.stringify(value));
+    } catch {
+      // Full or refused: the page forgets, as without storage.
+    }
+  }
+
+  // positions remembers, per room, the epoch and seq of the last tweet the
+  // reader was shown, so that a reload says what came since the last visit.
+  const positions = (() => {
+    const stored = readJSON(POSITIONS_KEY);
+    return stored && typeof stored === "object" ? stored : {};
+  })();
+  let saveTimer = 0;
+
+  function rememberPosition(col) {
+    if (!col.epoch || col.shown < 0) return;
+    positions[col.room] = { epoch: col.epoch, seq: col.shown, at: Date.now() };
+    if (!saveTimer) saveTimer = setTimeout(savePositions, SAVE_MS);
+  }
+
+  function savePositions() {
+    clearTimeout(saveTimer);
+    saveTimer = 0;
+    const rooms = Object.keys(positions);
+    if (rooms.length > MAX_POSITIONS) {
+      rooms.sort((a, b) => (positions[b].at || 0) - (positions[a].at || 0));
+      for (const room of rooms.slice(MAX_POSITIONS)) delete positions[room];
+    }
+    writeJSON(POSITIONS_KEY, positions);
+  }
+
   // ---- Columns ----------------------------------------------------------
 
   // columns holds every open column by room name: the name the server gave
   // in joined, or the name it was opened with until then. A column is
-  //   {room, el, list, notice, epoch, seq, paused, recovering}
+  //   {room, el, list, notice, held, pauseButton, jumpButton, epoch, seq,
+  //    shown, paused, recovering, jumping, fromFollow}
   // where epoch and seq say how far its list is up to date (seq -1: nothing
-  // yet), and recovering says the last join carried since.
+  // yet), shown is the newest seq it showed, recovering says the last join
+  // carried since, jumping that the reader skipped what was held, and
+  // fromFollow that the follow box opened it (its refusal goes there).
   const columns = new Map();
   // opening holds the room keys of columns being fetched.
   const opening = new Set();
@@ -83,6 +168,9 @@
     return undefined;
   }
 
+  // columnEls returns the column elements in page order.
+  const columnEls = () => Array.from(columnsEl.querySelectorAll(':scope > [data-testid="column"]'));
+
   // registerColumn starts tracking a server-rendered column element. Its
   // data-epoch and data-seq say where its backlog ends; an empty epoch (the
   // room did not exist yet) means the first join asks for recent history.
@@ -92,13 +180,22 @@
       el,
       list: byTestID(el, "tweets"),
       notice: byTestID(el, "column-notice"),
+      held: byTestID(el, "held"),
+      pauseButton: byTestID(el, "pause"),
+      jumpButton: byTestID(el, "jump-live"),
       epoch: el.dataset.epoch || "",
       seq: -1,
+      shown: -1,
       paused: false,
       recovering: false,
+      jumping: false,
+      fromFollow: false,
     };
     const seq = Number(el.dataset.seq);
-    if (col.epoch && Number.isSafeInteger(seq) && seq >= 0) col.seq = seq;
+    if (col.epoch && Number.isSafeInteger(seq) && seq >= 0) {
+      col.seq = seq;
+      col.shown = seq;
+    }
     columns.set(col.room, col);
     return col;
   }
@@ -106,6 +203,8 @@
   function removeColumn(col) {
     col.el.remove();
     columns.delete(col.room);
+    delete positions[col.room];
+    savePositions();
     syncURL();
   }
 
@@ -146,32 +245,74 @@
     if (col.paused) send({ type: "pause", room: col.room });
   }
 
+  // closeColumn leaves the room and removes the column, then puts the focus
+  // where a keyboard reader expects it: on the next column's close control
+  // (the previous one's for the last), else on the closed trend's link, so
+  // that Enter opens it again.
   function closeColumn(col) {
+    const els = columnEls();
+    const at = els.indexOf(col.el);
+    const neighbour = els[at + 1] || els[at - 1];
     send({ type: "leave", room: col.room });
     removeColumn(col);
+    const trend = findTrend(col.room);
+    const target = (neighbour && byTestID(neighbour, "close")) ||
+      (trend && trend.querySelector("a")) ||
+      (followForm && followForm.querySelector('input[name="open"]:not([type="hidden"])'));
+    if (target) target.focus();
   }
 
-  function togglePause(col, button) {
-    col.paused = !col.paused;
-    send(col.paused
+  function setPaused(col, paused) {
+    col.paused = paused;
+    col.el.classList.toggle("paused", paused);
+    if (col.pauseButton) {
+      col.pauseButton.textContent = paused ? "resume" : "pause";
+      col.pauseButton.setAttribute("aria-pressed", String(paused));
+      col.pauseButton.setAttribute("aria-label", `${paused ? "Resume" : "Pause"} ${col.room}`);
+    }
+    if (col.jumpButton) col.jumpButton.hidden = !paused;
+    if (col.held) {
+      col.held.hidden = !paused;
+      col.held.textContent = paused ? "0 new" : "";
+    }
+  }
+
+  // togglePause pauses the column, or resumes it with everything that was
+  // held back, in order.
+  function togglePause(col) {
+    const paused = !col.paused;
+    send(paused
       ? { type: "pause", room: col.room }
       : { type: "resume", room: col.room, mode: "replay" });
-    button.textContent = col.paused ? "resume" : "pause";
-    button.setAttribute("aria-pressed", String(col.paused));
-    col.el.classList.toggle("paused", col.paused);
+    setPaused(col, paused);
+  }
+
+  // jumpToLive resumes the column without what was held back: the server
+  // answers with a skipped for it, which leaves a marker where it was.
+  function jumpToLive(col) {
+    if (!col.paused) return;
+    if (send({ type: "resume", room: col.room, mode: "live" })) col.jumping = true;
+    setPaused(col, false);
+    if (col.pauseButton) col.pauseButton.focus();
   }
 
   // openColumn shows the column of room: it scrolls to it when it is open
-  // already, and otherwise fetches it from the server and joins it.
-  async function openColumn(room) {
+  // already, and otherwise fetches it from the server and joins it. It
+  // reports whether the column is open, and otherwise shows why not, beside
+  // the follow box when that asked (where), else in the page notice.
+  async function openColumn(room, where) {
+    const refuse = (text) => {
+      if (where === "follow") showFollowError(text);
+      else showNotice(pageNoticeEl, text);
+      return false;
+    };
     const existing = findColumn(room);
     if (existing) {
       reveal(existing.el);
       return true;
     }
     if (columns.size + opening.size >= maxColumns) {
-      showNotice(pageNoticeEl, `You can follow at most ${maxColumns} trends at once: close a column first.`);
-      return false;
+      return refuse(`You can follow at most ${maxColumns} trends at once: close a column first.`);
     }
     const key = roomKey(room);
     if (opening.has(key)) return false;
@@ -182,15 +323,11 @@
       });
       const body = await res.text();
       if (res.status !== 200) {
-        showNotice(pageNoticeEl, body.trim() || `Could not open ${room} (${res.status}).`);
-        return false;
+        return refuse(body.trim() || `Could not open ${room} (${res.status}).`);
       }
       // The fragment is the server's own Column markup.
       const el = parseHTML(body).querySelector('[data-testid="column"]');
-      if (!el || !el.dataset.room) {
-        showNotice(pageNoticeEl, `Could not open ${room}.`);
-        return false;
-      }
+      if (!el || !el.dataset.room) return refuse(`Could not open ${room}.`);
       const again = findColumn(el.dataset.room);
       if (again) {
         reveal(again.el);
@@ -198,6 +335,7 @@
       }
       columnsEl.append(el);
       const col = registerColumn(el);
+      col.fromFollow = where === "follow";
       refreshTimes(el, Date.now());
       joinColumn(col);
       syncURL();
@@ -205,30 +343,57 @@
       return true;
     } catch (err) {
       console.error("open column", room, err);
-      showNotice(pageNoticeEl, `Could not reach the server to open ${room}.`);
-      return false;
+      return refuse(`Could not reach the server to open ${room}.`);
     } finally {
       opening.delete(key);
     }
   }
 
+  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
   function reveal(el) {
-    el.scrollIntoView({ behavior: "smooth", block: "nearest", inline: "nearest" });
+    el.scrollIntoView({ behavior: reducedMotion.matches ? "auto" : "smooth", block: "nearest", inline: "nearest" });
     el.classList.remove("flash");
     void el.offsetWidth; // restart the animation
     el.classList.add("flash");
   }
 
+  // ---- Links --------------------------------------------------------------
+
+  const openRooms = () => columnEls().map((el) => el.dataset.room);
+
+  // pageURL is the page with these columns, in projector mode when big, as
+  // views.Links builds it on the server.
+  function pageURL(rooms, big) {
+    const q = [];
+    if (rooms.length > 0) q.push("open=" + rooms.map(encodeURIComponent).join(","));
+    if (big) q.push("big=1");
+    return q.length > 0 ? "/?" + q.join("&") : "/";
+  }
+
   // syncURL keeps the address at /?open=a,b,… so a reload, which the server
-  // renders with those columns, restores them.
+  // renders with those columns, restores them; and keeps every link of the
+  // page pointing at this page with one change, as the server renders them.
   function syncURL() {
-    const rooms = Array.from(
-      columnsEl.querySelectorAll(':scope > [data-testid="column"]'),
-      (el) => encodeURIComponent(el.dataset.room),
-    );
-    const target = rooms.length > 0 ? "/?open=" + rooms.join(",") : "/";
+    const rooms = openRooms();
+    const big = root.classList.contains("big");
+    const target = pageURL(rooms, big);
     if (location.pathname + location.search !== target) {
       history.replaceState(history.state, "", target + location.hash);
+    }
+    syncLinks(rooms, big);
+  }
+
+  function syncLinks(rooms = openRooms(), big = root.classList.contains("big")) {
+    if (trendsEl) {
+      for (const a of trendsEl.querySelectorAll("a.trend[data-room]")) {
+        const open = rooms.includes(a.dataset.room) ? rooms : [...rooms, a.dataset.room];
+        a.href = pageURL(open, big);
+      }
+    }
+    for (const el of columnEls()) {
+      const close = byTestID(el, "close");
+      if (close) close.href = pageURL(rooms.filter((r) => r !== el.dataset.room), big);
     }
   }
 
@@ -257,8 +422,61 @@
     }, NOTICE_MS));
   }
 
+  // showFollowError shows a refusal beside the follow box, until the reader
+  // types again.
+  function showFollowError(text) {
+    if (!followError) {
+      showNotice(pageNoticeEl, text);
+      return;
+    }
+    followError.textContent = text;
+    followError.hidden = false;
+  }
+
+  function clearFollowError() {
+    if (followError && !followError.hidden) {
+      followError.hidden = true;
+      followError.textContent = "";
+    }
+  }
+
+  // plural says "1 tweet", "12 tweets".
+  const tweets = (n) => `${n} ${n === 1 ? "tweet" : "tweets"}`;
+
+  // gapMarker builds the divider that stands in a column where tweets are
+  // missing: kind is skipped (the server could not keep up), unrecovered
+  // (a reconnect could not fetch everything), jumped (the reader skipped
+  // what was held) or last-visit (what came since the reader was last here
+  // is above it).
+  function gapMarker(kind, count, text) {
+    const li = document.createElement("li");
+    li.className = `gap gap-${kind}`;
+    li.dataset.testid = "gap";
+    li.dataset.kind = kind;
+    if (Number.isFinite(count)) li.dataset.count = String(count);
+    li.setAttribute("role", "separator");
+    li.setAttribute("aria-label", text);
+    li.textContent = text;
+    return li;
+  }
+
+  // trimList keeps a column to MAX_CARDS cards, and drops the markers left
+  // below the last of them.
+  function trimList(list) {
+    let cards = 0;
+    for (const node of Array.from(list.children)) {
+      if (node.dataset.testid === "card") {
+        cards++;
+        if (cards > MAX_CARDS) node.remove();
+      } else if (cards >= MAX_CARDS) {
+        node.remove();
+      }
+    }
+  }
+
   const dateFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
   const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  const clockFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 
   function relativeTime(ms, now) {
     const s = Math.floor((now - ms) / 1000);
@@ -268,14 +486,31 @@
     return dateFormat.format(ms);
   }
 
-  // refreshTimes replaces the server's absolute UTC times with times relative
-  // to now, and local absolute times in the tooltip.
-  function refreshTimes(root, now) {
-    for (const el of root.querySelectorAll("time[datetime]")) {
+  // refreshTimes replaces the server's absolute UTC times with times in the
+  // reader's clock and locale: relative on cards, a time of day where the
+  // server asked for a clock (data-format="clock"), and local absolute
+  // times in the tooltip.
+  function refreshTimes(node, now) {
+    for (const el of node.querySelectorAll("time[datetime]")) {
       const ms = Date.parse(el.dateTime);
       if (Number.isNaN(ms)) continue;
-      el.textContent = relativeTime(ms, now);
+      el.textContent = el.dataset.format === "clock" ? clockFormat.format(ms) : relativeTime(ms, now);
       el.title = fullFormat.format(ms);
+    }
+  }
+
+  // replaceKeepingFocus swaps old for fresh, and gives the focus back to the
+  // element of fresh that matches the one focused in old (same data-room).
+  function replaceKeepingFocus(old, fresh, apply) {
+    const active = document.activeElement;
+    const focused = old.contains(active) && active.dataset ? active.dataset.room : undefined;
+    apply();
+    if (focused === undefined) return;
+    for (const el of fresh.querySelectorAll("[data-room]")) {
+      if (el.dataset.room === focused && (el.matches("a, button"))) {
+        el.focus();
+        return;
+      }
     }
   }
 
@@ -290,96 +525,24 @@
     return undefined;
   }
 
-  // element creates an element with a class, a data-testid and text, each
-  // when given, so that no name from the server is ever parsed as HTML.
-  function element(tag, className, testid, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (testid) node.dataset.testid = testid;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  // trendItem builds the same markup as the trend component in
-  // views/trends.templ, with DOM calls so that no name is parsed as HTML.
-  function trendItem(room, custom) {
-    const li = element("li", "trend-item", "trend");
-    li.dataset.room = room;
-    li.dataset.custom = String(custom);
-    const a = element("a", "trend");
-    a.href = "/?open=" + encodeURIComponent(room);
-    a.dataset.room = room;
-    const rate = element("span", "rate");
-    rate.append(element("span", "", "trend-rate", "0"), "/min");
-    const members = element("span", "badge", "trend-members", "0");
-    members.title = "watching";
-    a.append(element("span", "trend-name", "trend-name", room), " ", members, " ", rate);
-    li.append(a);
-    return li;
-  }
-
-  function setTrendCounts(li, members, perMinute) {
-    setCount(byTestID(li, "trend-members"), members);
-    setCount(byTestID(li, "trend-rate"), perMinute);
+  // showTrends puts the server's entries of the trend list in place of the
+  // old ones.
+  function showTrends(html) {
+    const ul = trendsEl && byTestID(trendsEl, "trend-list");
+    if (!ul) return;
+    const fresh = parseHTML(html);
+    replaceKeepingFocus(ul, ul, () => ul.replaceChildren(...fresh.children));
+    syncLinks();
   }
 
   // ---- Trending now -------------------------------------------------------
 
-  // trendingLabel shows a tag as a hashtag, unless it holds a space (a
-  // trends API may list a phrase), as trendingLabel in views/trending.go.
-  const trendingLabel = (tag) => (/\s/.test(tag) ? tag : "#" + tag);
-
-  // windowText says how far back the list counts, as windowText in
-  // views/trending.go: "last 10 min".
-  function windowText(seconds) {
-    const s = Math.floor(seconds);
-    if (!(s > 0)) return "";
-    if (s % 3600 === 0) return `last ${s / 3600} h`;
-    if (s % 60 === 0) return `last ${s / 60} min`;
-    return `last ${s} s`;
-  }
-
-  // trendingItem builds the same markup as the trendingTag component in
-  // views/trending.templ.
-  function trendingItem(tag, count) {
-    const li = element("li", "trending-item");
-    const button = element("button", "trending-tag", "trending-tag");
-    button.type = "submit";
-    button.name = "open";
-    button.value = tag;
-    button.dataset.room = tag;
-    button.append(
-      element("span", "trending-name", "trending-name", trendingLabel(tag)),
-      " ",
-      element("span", "trending-count", "trending-count", String(count)),
-    );
-    li.append(button);
-    return li;
-  }
-
-  // showTrending replaces the list with tags, keeping the focus on the tag
-  // that had it, and hides the list while it is empty.
-  function showTrending(tags, windowSeconds) {
-    const ul = byTestID(trendingEl, "trending-list");
-    if (!ul) return;
-    const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.room : undefined;
-    const items = [];
-    for (const t of tags) {
-      if (!t || typeof t.tag !== "string" || t.tag.trim() === "") continue;
-      items.push(trendingItem(t.tag, Number.isFinite(t.count) ? t.count : 0));
-    }
-    ul.replaceChildren(...items);
-    if (focused !== undefined) {
-      for (const button of ul.querySelectorAll("button[data-room]")) {
-        if (button.dataset.room === focused) button.focus();
-      }
-    }
-    const win = byTestID(trendingEl, "trending-window");
-    if (win && Number.isFinite(windowSeconds)) {
-      win.textContent = windowText(windowSeconds);
-      win.hidden = win.textContent === "";
-    }
-    trendingEl.hidden = items.length === 0;
+  // showTrending puts the server's "trending now" list in place of the old.
+  function showTrending(html) {
+    const old = trendingEl();
+    const fresh = parseHTML(html).querySelector('[data-testid="trending"]');
+    if (!old || !fresh) return;
+    replaceKeepingFocus(old, fresh, () => old.replaceWith(fresh));
   }
 
   // openTag opens the column that follows a trending tag. A room for it
@@ -395,71 +558,45 @@
 
   // ---- Source banner ------------------------------------------------------
 
-  const clockFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+  // sourceState is where the source stands, as the last source message or
+  // the server-rendered page said; "" for a source that reports none.
+  let sourceState = connEl ? connEl.dataset.sourceState || "" : "";
 
-  // sourceLabel names a source with a capital, as sourceLabel in
-  // views/banner.go: "twitter" as "Twitter".
-  function sourceLabel(name) {
-    const trimmed = typeof name === "string" ? name.trim() : "";
-    if (trimmed === "") return "The source";
-    const [first, ...rest] = Array.from(trimmed);
-    return first.toUpperCase() + rest.join("");
-  }
-
-  // bannerText says where the source stands, as newBannerView in
-  // views/banner.go, but with the retry time in the reader's clock.
-  function bannerText(source, state, retryMs, reason) {
-    let what;
-    switch (state) {
-      case "connecting":
-        what = "connecting…";
-        break;
-      case "backing_off":
-        what = Number.isNaN(retryMs) ? "reconnecting…" : `reconnecting at ${clockFormat.format(retryMs)}`;
-        break;
-      case "failed":
-        what = "stopped";
-        break;
-      default:
-        what = state;
-    }
-    const why = typeof reason === "string" ? reason.trim() : "";
-    return `${sourceLabel(source)}: ${what}${why === "" ? "" : ` — ${why}`}`;
-  }
-
-  // showSource updates the banner from a source message. It is hidden
-  // while the source is connected. Its text only changes when the state
-  // does, so that screen readers read each change once.
+  // showSource puts the server's banner for a source message in place of
+  // the old one, with its retry time in the reader's clock, and tells the
+  // header. The banner's text only changes when the state does, so that
+  // screen readers read each change once.
   function showSource(msg) {
-    const state = msg.state;
-    const retryMs = state === "backing_off" && typeof msg.retry_at === "string" ? Date.parse(msg.retry_at) : NaN;
-    const hidden = state === "" || state === "connected";
-    bannerEl.dataset.state = state;
-    bannerEl.dataset.retryAt = Number.isNaN(retryMs) ? "" : msg.retry_at;
-    const textEl = byTestID(bannerEl, "source-banner-text");
-    const text = hidden ? "" : bannerText(msg.source, state, retryMs, msg.reason);
-    if (textEl && textEl.textContent !== text) textEl.textContent = text;
-    bannerEl.hidden = hidden;
-    startCountdown(hidden ? NaN : retryMs);
+    const old = bannerEl();
+    const fresh = parseHTML(msg.html).querySelector('[data-testid="source-banner"]');
+    if (!old || !fresh) return;
+    refreshTimes(fresh, Date.now());
+    if (!old.isEqualNode(fresh)) old.replaceWith(fresh);
+    sourceState = typeof msg.state === "string" ? msg.state : "";
+    if (connEl) connEl.dataset.sourceState = sourceState;
+    showConn();
+    startCountdown();
   }
 
   let countdownTimer = 0;
 
-  // startCountdown shows the time left until retryMs beside the banner's
-  // text, every second until it is reached; NaN shows none. The countdown
-  // is aria-hidden: the banner's text already says the time.
-  function startCountdown(retryMs) {
+  // startCountdown shows the time left until the banner's retry time beside
+  // its text, every second until it is reached. The countdown is
+  // aria-hidden: the banner's text already says the time.
+  function startCountdown() {
     clearInterval(countdownTimer);
     countdownTimer = 0;
-    const el = byTestID(bannerEl, "source-countdown");
+    const banner = bannerEl();
+    const el = banner && byTestID(banner, "source-countdown");
     if (!el) return;
+    const retryMs = banner.hidden ? NaN : Date.parse(banner.dataset.retryAt || "");
     const tick = () => {
       const s = Math.ceil((retryMs - Date.now()) / 1000);
       if (!(s > 0)) {
         el.textContent = "";
         return false;
       }
-      el.textContent = s < 60 ? `in ${s} s` : `in ${Math.floor(s / 60)} min ${s % 60} s`;
+      el.textContent = s < 60 ? `(in ${s} s)` : `(in ${Math.floor(s / 60)} min ${s % 60} s)`;
       return true;
     };
     if (!tick()) return;
@@ -482,33 +619,42 @@
       if (col.recovering && msg.recovered === true) {
         // The backlog that follows is everything after our since.
         setPosition(col, epoch, col.seq);
+      } else if (col.recovering && msg.recovered === false) {
+        // History could not fill the gap: the recent history follows,
+        // above a marker that says something is missing here.
+        col.list.prepend(gapMarker("unrecovered", NaN, "Some tweets could not be recovered after the connection dropped"));
+        setPosition(col, epoch, -1);
       } else {
-        // A fresh join, or history could not fill the gap: start over with
-        // the recent history that follows.
+        // A fresh join: the recent history follows.
         col.list.replaceChildren();
         setPosition(col, epoch, -1);
       }
+      col.recovering = false;
       setCount(byTestID(col.el, "column-members"), msg.members);
     }],
     ["tweet", (msg) => {
       const col = findColumn(msg.room);
       if (!col || !Number.isSafeInteger(msg.seq) || msg.seq <= col.seq) return;
       setPosition(col, col.epoch, msg.seq);
+      col.jumping = false; // a skipped for the jump comes before any tweet
       if (typeof msg.html !== "string") return;
       const card = parseHTML(msg.html).firstElementChild;
       if (!card) return;
+      card.dataset.seq = String(msg.seq);
       for (const old of Array.from(col.list.children)) {
         if (old.dataset.id === card.dataset.id && old.dataset.source === card.dataset.source) old.remove();
       }
       col.list.prepend(card);
       refreshTimes(card, Date.now());
-      while (col.list.childElementCount > MAX_CARDS) col.list.lastElementChild.remove();
+      trimList(col.list);
+      col.shown = msg.seq;
+      rememberPosition(col);
     }],
     ["retract", (msg) => {
       const col = findColumn(msg.room);
       if (!col) return;
       for (const card of Array.from(col.list.children)) {
-        if (card.dataset.id === msg.id) card.remove();
+        if (card.dataset.testid === "card" && card.dataset.id === msg.id) card.remove();
       }
     }],
     ["left", () => {
@@ -519,16 +665,32 @@
       if (col) {
         setCount(byTestID(col.el, "column-members"), msg.members);
         setCount(byTestID(col.el, "column-rate"), msg.per_minute);
+        // held is this server's extension: while paused, how many tweets
+        // wait for the resume.
+        if (col.paused && col.held && Number.isSafeInteger(msg.held)) {
+          col.held.textContent = `${msg.held} new`;
+        }
       }
       const li = findTrend(msg.room);
-      if (li) setTrendCounts(li, msg.members, msg.per_minute);
+      if (li) {
+        setCount(byTestID(li, "trend-members"), msg.members);
+        setCount(byTestID(li, "trend-rate"), msg.per_minute);
+      }
     }],
     ["skipped", (msg) => {
       const col = findColumn(msg.room);
       if (!col) return;
-      const n = Number.isFinite(msg.count) ? msg.count : msg.to_seq - msg.from_seq + 1;
+      const n = Number.isSafeInteger(msg.count) ? msg.count : msg.to_seq - msg.from_seq + 1;
       if (!(n > 0)) return;
-      showNotice(col.notice, `${n} ${n === 1 ? "tweet" : "tweets"} skipped (you were behind)`);
+      const kind = col.jumping ? "jumped" : "skipped";
+      col.jumping = false;
+      const text = kind === "jumped"
+        ? `${tweets(n)} skipped: you jumped to live`
+        : `${tweets(n)} skipped: you were behind`;
+      col.list.prepend(gapMarker(kind, n, text));
+      trimList(col.list);
+      // The marker stands for them: a reconnect does not ask for them.
+      if (Number.isSafeInteger(msg.to_seq) && msg.to_seq > col.seq) setPosition(col, col.epoch, msg.to_seq);
     }],
     ["error", (msg) => {
       const text = typeof msg.message === "string" && msg.message !== ""
@@ -537,43 +699,28 @@
       const col = findColumn(msg.room);
       if (!col) {
         showNotice(pageNoticeEl, text);
-      } else if (JOIN_REFUSALS.has(msg.code) && col.list.childElementCount === 0) {
+      } else if (JOIN_REFUSALS.has(msg.code) && !byTestID(col.list, "card")) {
         removeColumn(col);
-        showNotice(pageNoticeEl, `${col.room}: ${text}`);
+        if (col.fromFollow) showFollowError(`${col.room}: ${text}`);
+        else showNotice(pageNoticeEl, `${col.room}: ${text}`);
       } else {
         showNotice(col.notice, text);
       }
     }],
     // trends is this server's extension of the protocol: the trend list with
-    // its counts, whenever it changes.
+    // its counts, whenever it changes, with its markup.
     ["trends", (msg) => {
-      const ul = trendsEl && trendsEl.querySelector("ul");
-      if (!ul || !Array.isArray(msg.trends)) return;
-      const listed = new Set();
-      for (const t of msg.trends) {
-        if (!t || typeof t.room !== "string" || t.room === "") continue;
-        listed.add(roomKey(t.room));
-        let li = findTrend(t.room);
-        if (!li) {
-          li = trendItem(t.room, t.custom === true);
-          ul.append(li);
-        }
-        li.dataset.custom = String(t.custom === true);
-        setTrendCounts(li, t.members, t.per_minute);
-      }
-      for (const li of Array.from(ul.querySelectorAll('[data-testid="trend"]'))) {
-        if (li.dataset.custom === "true" && !listed.has(roomKey(li.dataset.room))) li.remove();
-      }
+      if (typeof msg.html === "string") showTrends(msg.html);
     }],
     // source is this server's extension too: where the source stands with
-    // its upstream, on connect and on every change.
+    // its upstream, on connect and on every change, with its banner.
     ["source", (msg) => {
-      if (bannerEl && typeof msg.state === "string") showSource(msg);
+      if (typeof msg.html === "string") showSource(msg);
     }],
     // trending is another: the "trending now" list, on connect and when it
-    // changes.
+    // changes, with its markup.
     ["trending", (msg) => {
-      if (trendingEl && Array.isArray(msg.tags)) showTrending(msg.tags, msg.window_s);
+      if (typeof msg.html === "string") showTrending(msg.html);
     }],
   ]);
 
@@ -604,6 +751,7 @@
   // ---- Connection ---------------------------------------------------------
 
   let ws = null;
+  let connState = "connecting";
   // attempt counts reconnects since the last successful open.
   let attempt = 0;
   let retryTimer = 0;
@@ -612,9 +760,18 @@
   let stopped = false;
 
   function setConn(state) {
+    connState = state;
+    showConn();
+  }
+
+  // showConn tells the header where the page stands: the socket's state,
+  // and while it is live, the source's when no tweet can come from it.
+  function showConn() {
     if (!connEl) return;
-    connEl.dataset.state = state;
-    connEl.textContent = CONN_TEXT[state];
+    connEl.dataset.state = connState;
+    connEl.textContent = connState === "live" && SOURCE_TEXT[sourceState]
+      ? SOURCE_TEXT[sourceState]
+      : CONN_TEXT[connState];
   }
 
   // send writes msg if the socket is open, and reports whether it did.
@@ -674,6 +831,7 @@
     }
   });
   window.addEventListener("pagehide", () => {
+    savePositions();
     stopped = true;
     clearTimeout(retryTimer);
     retryTimer = 0;
@@ -690,11 +848,28 @@
     connect();
   });
 
+  // ---- Projector mode -----------------------------------------------------
+
+  function setBig(big) {
+    root.classList.toggle("big", big);
+    if (bigToggle) {
+      bigToggle.setAttribute("aria-pressed", String(big));
+      bigToggle.value = big ? "0" : "1";
+    }
+    writeJSON(BIG_KEY, big);
+    syncURL();
+  }
+
   // ---- User actions -------------------------------------------------------
+
+  // A plain left click (or Enter) is the script's; one with a modifier opens
+  // the link's page in another tab as the browser does.
+  const plainClick = (ev) => !ev.defaultPrevented && ev.button === 0 &&
+    !ev.metaKey && !ev.ctrlKey && !ev.shiftKey && !ev.altKey;
 
   if (trendsEl) {
     trendsEl.addEventListener("click", (ev) => {
-      if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+      if (!plainClick(ev)) return;
       const link = ev.target instanceof Element ? ev.target.closest("a[data-room]") : null;
       if (!link || !trendsEl.contains(link)) return;
       ev.preventDefault();
@@ -702,39 +877,57 @@
     });
   }
 
-  if (trendingEl) {
-    trendingEl.addEventListener("click", (ev) => {
-      if (ev.defaultPrevented) return;
-      const button = ev.target instanceof Element ? ev.target.closest("button[data-room]") : null;
-      if (!button || !trendingEl.contains(button)) return;
-      ev.preventDefault();
-      openTag(button.dataset.room);
-    });
-  }
+  // The trending list is replaced whole from time to time, so its clicks
+  // are heard on the document.
+  document.addEventListener("click", (ev) => {
+    const list = trendingEl();
+    if (!list || ev.defaultPrevented) return;
+    const button = ev.target instanceof Element ? ev.target.closest("button[data-room]") : null;
+    if (!button || !list.contains(button)) return;
+    ev.preventDefault();
+    openTag(button.dataset.room);
+  });
 
   if (followForm) {
+    const input = followForm.querySelector('input[name="open"]:not([type="hidden"])');
     followForm.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      const input = followForm.elements.namedItem("open");
       const room = input.value.trim();
       if (room === "") {
         input.value = "";
         input.focus();
         return;
       }
-      if (await openColumn(room)) input.value = "";
+      clearFollowError();
+      if (await openColumn(room, "follow")) input.value = "";
+    });
+    if (input) input.addEventListener("input", clearFollowError);
+  }
+
+  if (bigToggle) {
+    bigToggle.form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      setBig(!root.classList.contains("big"));
     });
   }
 
   columnsEl.addEventListener("click", (ev) => {
-    const button = ev.target instanceof Element ? ev.target.closest("button[data-action]") : null;
-    if (!button) return;
-    const col = columnOf(button);
+    const control = ev.target instanceof Element ? ev.target.closest("[data-action]") : null;
+    if (!control) return;
+    const col = columnOf(control);
     if (!col) return;
-    if (button.dataset.action === "close") {
-      closeColumn(col);
-    } else if (button.dataset.action === "pause") {
-      togglePause(col, button);
+    switch (control.dataset.action) {
+      case "close":
+        if (!plainClick(ev)) return;
+        ev.preventDefault();
+        closeColumn(col);
+        break;
+      case "pause":
+        togglePause(col);
+        break;
+      case "jump":
+        jumpToLive(col);
+        break;
     }
   });
 
@@ -744,18 +937,43 @@
 
   // ---- Start --------------------------------------------------------------
 
-  for (const el of columnsEl.querySelectorAll(':scope > [data-testid="column"]')) {
+  // markLastVisit puts a marker in a server-rendered column where the reader
+  // left it last time (same epoch): the cards above it are new since then.
+  function markLastVisit(col) {
+    const last = positions[col.room];
+    if (!last || last.epoch !== col.epoch || !Number.isSafeInteger(last.seq) || last.seq >= col.seq) return;
+    const cards = Array.from(col.list.querySelectorAll(':scope > [data-testid="card"]'));
+    const older = cards.find((c) => Number(c.dataset.seq) <= last.seq);
+    const newer = cards.filter((c) => Number(c.dataset.seq) > last.seq).length;
+    const marker = gapMarker("last-visit", newer, `${tweets(newer)} new since your last visit`);
+    if (older) older.before(marker);
+    else col.list.append(marker);
+  }
+
+  for (const el of columnEls()) {
     if (!el.dataset.room || findColumn(el.dataset.room)) {
       el.remove();
     } else {
-      registerColumn(el);
+      const col = registerColumn(el);
+      markLastVisit(col);
+      rememberPosition(col);
     }
   }
-  syncURL();
-  if (bannerEl && !bannerEl.hidden && bannerEl.dataset.retryAt) {
-    startCountdown(Date.parse(bannerEl.dataset.retryAt));
+  const bigParam = new URLSearchParams(location.search).get("big");
+  if (bigParam === "1" || bigParam === "0") {
+    writeJSON(BIG_KEY, bigParam === "1");
+  } else if (readJSON(BIG_KEY) === true) {
+    root.classList.add("big");
   }
-  refreshTimes(columnsEl, Date.now());
+  if (bigToggle) {
+    const big = root.classList.contains("big");
+    bigToggle.setAttribute("aria-pressed", String(big));
+    bigToggle.value = big ? "0" : "1";
+  }
+  syncURL();
+  refreshTimes(document.body, Date.now());
+  startCountdown();
+  showConn();
   setInterval(() => refreshTimes(columnsEl, Date.now()), CLOCK_MS);
   connect();
 })();

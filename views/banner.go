@@ -9,17 +9,23 @@ import (
 	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
-// bannerView is what the source banner shows. The script builds the same
-// text from a source message (bannerText in assets/app.js), with the retry
-// time in the reader's clock: change both together.
+// bannerView is what the source banner shows: what is wrong in plain
+// words, and when the next try is. The script takes the same markup from
+// the html field of source messages, and shows the retry time in the
+// reader's clock and locale.
 type bannerView struct {
 	Hidden bool
 	// State is the source's state, for the stylesheet; "" when unknown.
 	State string
-	Text  string
-	// RetryAt is when the source reconnects, in RFC 3339, for the script's
-	// countdown; "" when it is not backing off.
+	// Text says what is wrong: "No new tweets from Jetstream: cannot find
+	// jetstream.example (no network, or a wrong address)".
+	Text string
+	// RetryAt is when the source tries again, in RFC 3339 for the script
+	// and its countdown; "" when it does not say.
 	RetryAt string
+	// RetryClock is RetryAt as a time of day, for the page before the
+	// script localises it.
+	RetryClock string
 }
 
 func newBannerView(b *SourceBanner) bannerView {
@@ -31,38 +37,35 @@ func newBannerView(b *SourceBanner) bannerView {
 		v.Hidden = true
 		return v
 	}
-	var text strings.Builder
-	text.WriteString(sourceLabel(b.SourceName))
-	text.WriteString(": ")
+	name := sourceLabel(b.SourceName)
+	var text string
 	switch b.State {
 	case stream.SourceConnecting:
-		text.WriteString("connecting…")
+		text = "Connecting to " + name + "…"
 	case stream.SourceBackingOff:
-		if b.RetryAt.IsZero() {
-			text.WriteString("reconnecting…")
-		} else {
-			text.WriteString("reconnecting at ")
-			text.WriteString(clockTime(b.RetryAt))
-			v.RetryAt = b.RetryAt.UTC().Format(time.RFC3339)
-		}
+		text = "No new tweets from " + name + " for now"
 	case stream.SourceFailed:
-		text.WriteString("stopped")
+		text = name + " has stopped"
 	default:
-		text.WriteString(string(b.State))
+		text = name + ": " + string(b.State)
 	}
-	if reason := strings.TrimSpace(b.Reason); reason != "" {
-		text.WriteString(" — ")
-		text.WriteString(reason)
+	if reason := strings.TrimSpace(b.Reason); reason != "" && b.State != stream.SourceConnecting {
+		text += ": " + reason
 	}
-	v.Text = text.String()
+	v.Text = text
+	if !b.RetryAt.IsZero() && b.State != stream.SourceConnecting {
+		v.RetryAt = b.RetryAt.UTC().Format(time.RFC3339)
+		v.RetryClock = clockTime(b.RetryAt)
+	}
 	return v
 }
 
-// sourceLabel is how the banner names a source: "twitter" as "Twitter".
+// sourceLabel is how the banner names a source: "twitter" as "Twitter";
+// "the source" when it has no name.
 func sourceLabel(name string) string {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "The source"
+		return "the source"
 	}
 	r, size := utf8.DecodeRuneInString(name)
 	return string(unicode.ToUpper(r)) + name[size:]

@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,33 +18,37 @@ func TestSourceStatusBanner(t *testing.T) {
 		state   string
 		text    string
 		retryAt string
+		clock   string
 	}{
-		{"no banner is hidden", nil, true, "", "", ""},
+		{"no banner is hidden", nil, true, "", "", "", ""},
 		{"a connected source is hidden",
-			&SourceBanner{SourceName: "twitter", State: stream.SourceConnected, Reason: "old news"}, true, "connected", "", ""},
-		{"a source without a state is hidden", &SourceBanner{SourceName: "twitter"}, true, "", "", ""},
-		{"a connecting source says so",
-			&SourceBanner{SourceName: "twitter", State: stream.SourceConnecting}, false, "connecting", "Twitter: connecting…", ""},
-		{"a source backing off says when it retries and why",
+			&SourceBanner{SourceName: "twitter", State: stream.SourceConnected, Reason: "old news"}, true, "connected", "", "", ""},
+		{"a source without a state is hidden", &SourceBanner{SourceName: "twitter"}, true, "", "", "", ""},
+		{"a connecting source says so, without an old failure",
+			&SourceBanner{SourceName: "twitter", State: stream.SourceConnecting, Reason: "EOF"}, false, "connecting", "Connecting to Twitter…", "", ""},
+		{"a source backing off says what is wrong and when it tries again",
 			&SourceBanner{SourceName: "twitter", State: stream.SourceBackingOff, RetryAt: retryAt, Reason: "HTTP 420: rate limited"},
-			false, "backing_off", "Twitter: reconnecting at 12:03:05 UTC — HTTP 420: rate limited", "2026-02-11T12:03:05Z"},
-		{"the retry time is shown in UTC",
+			false, "backing_off", "No new tweets from Twitter for now: HTTP 420: rate limited", "2026-02-11T12:03:05Z", "12:03:05 UTC"},
+		{"the retry time is in UTC until the script shows it in the reader's",
 			&SourceBanner{SourceName: "twitter", State: stream.SourceBackingOff, RetryAt: retryAt.In(time.FixedZone("CET", 3600))},
-			false, "backing_off", "Twitter: reconnecting at 12:03:05 UTC", "2026-02-11T12:03:05Z"},
-		{"a source backing off without a time says it reconnects",
+			false, "backing_off", "No new tweets from Twitter for now", "2026-02-11T12:03:05Z", "12:03:05 UTC"},
+		{"a source backing off without a time says no time",
 			&SourceBanner{SourceName: "twitter", State: stream.SourceBackingOff, Reason: "EOF"},
-			false, "backing_off", "Twitter: reconnecting… — EOF", ""},
+			false, "backing_off", "No new tweets from Twitter for now: EOF", "", ""},
 		{"a failed source says it stopped and why",
 			&SourceBanner{SourceName: "jetstream", State: stream.SourceFailed, Reason: "  HTTP 401: bad credentials \n"},
-			false, "failed", "Jetstream: stopped — HTTP 401: bad credentials", ""},
+			false, "failed", "Jetstream has stopped: HTTP 401: bad credentials", "", ""},
+		{"a failed source that will try again says when",
+			&SourceBanner{SourceName: "jetstream", State: stream.SourceFailed, RetryAt: retryAt, Reason: "HTTP 404"},
+			false, "failed", "Jetstream has stopped: HTTP 404", "2026-02-11T12:03:05Z", "12:03:05 UTC"},
 		{"a blank reason adds nothing",
-			&SourceBanner{SourceName: "twitter", State: stream.SourceFailed, Reason: " "}, false, "failed", "Twitter: stopped", ""},
+			&SourceBanner{SourceName: "twitter", State: stream.SourceFailed, Reason: " "}, false, "failed", "Twitter has stopped", "", ""},
 		{"a state it does not know is shown as it is",
-			&SourceBanner{SourceName: "twitter", State: "paused"}, false, "paused", "Twitter: paused", ""},
+			&SourceBanner{SourceName: "twitter", State: "paused"}, false, "paused", "Twitter: paused", "", ""},
 		{"a source without a name is the source",
-			&SourceBanner{State: stream.SourceConnecting}, false, "connecting", "The source: connecting…", ""},
+			&SourceBanner{State: stream.SourceConnecting}, false, "connecting", "Connecting to the source…", "", ""},
 		{"a name in another script gets its capital",
-			&SourceBanner{SourceName: "éclair", State: stream.SourceConnecting}, false, "connecting", "Éclair: connecting…", ""},
+			&SourceBanner{SourceName: "éclair", State: stream.SourceConnecting}, false, "connecting", "Connecting to Éclair…", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +62,13 @@ func TestSourceStatusBanner(t *testing.T) {
 			wantText(t, banner.AttrOr("data-state", ""), tt.state)
 			wantText(t, byTestID(banner, "source-banner-text").Text(), tt.text)
 			wantText(t, banner.AttrOr("data-retry-at", ""), tt.retryAt)
+			retry := byTestID(banner, "source-retry")
+			if tt.retryAt == "" {
+				wantCount(t, retry, 0)
+				return
+			}
+			wantText(t, retry.Find("time").AttrOr("datetime", ""), tt.retryAt)
+			wantText(t, strings.Join(strings.Fields(retry.Text()), " "), "Next try at "+tt.clock)
 		})
 	}
 }
@@ -102,7 +114,7 @@ func TestPageShowsTheSourceBanner(t *testing.T) {
 		wantText(t, fmt.Sprint(byTestID(doc, "header").Next().Is(`[data-testid="source-banner"]`)), "true")
 	})
 	t.Run("with the model's status", func(t *testing.T) {
-		wantText(t, byTestID(banner, "source-banner-text").Text(), "Mock: reconnecting at 12:03:05 UTC — HTTP 420: rate limited")
+		wantText(t, byTestID(banner, "source-banner-text").Text(), "No new tweets from Mock for now: HTTP 420: rate limited")
 	})
 	t.Run("hidden when the page has no status", func(t *testing.T) {
 		m.SourceStatus = nil

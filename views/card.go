@@ -13,12 +13,14 @@ import (
 	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
-// CardHTML renders Card for t and returns the HTML, for the html field of a
-// live tweet message. The server calls it once per tweet and shares the
-// result with every member of the room.
-func CardHTML(t stream.Tweet) (string, error) {
+// CardHTML renders the card of t, with the words of the matched trends
+// marked, and returns the HTML, for the html field of a live tweet
+// message. The server calls it once per tweet and shares the result with
+// every room the tweet goes to, so the card carries no seq: each room's
+// seq differs, and the script adds it. It is a rooms.RenderFunc.
+func CardHTML(t stream.Tweet, matched []string) (string, error) {
 	var b strings.Builder
-	if err := Card(t).Render(context.Background(), &b); err != nil {
+	if err := Card(CardItem{Tweet: t, Matched: matched}).Render(context.Background(), &b); err != nil {
 		return "", fmt.Errorf("render card %s/%s: %w", t.Source, t.ID, err)
 	}
 	return b.String(), nil
@@ -29,6 +31,8 @@ func CardHTML(t stream.Tweet) (string, error) {
 type cardView struct {
 	ID     string
 	Source string
+	// Seq is the card's seq in its room; zero leaves out data-seq.
+	Seq uint64
 	// Name is the display name: the author's name, else the handle.
 	Name string
 	// Handle is shown as "@Handle"; "" hides it.
@@ -51,16 +55,18 @@ type cardView struct {
 	Thumbnail templ.SafeURL
 }
 
-func newCardView(t stream.Tweet) cardView {
+func newCardView(c CardItem) cardView {
+	t := c.Tweet
 	name := displayName(t.Author)
 	v := cardView{
 		ID:       t.ID,
 		Source:   t.Source,
+		Seq:      c.Seq,
 		Name:     name,
 		Handle:   strings.TrimSpace(t.Author.Handle),
 		Initials: initials(name),
 		Lang:     langTag(t.Lang),
-		Segments: segmentText(t.Text),
+		Segments: segmentText(t.Text, c.Matched),
 		Time:     tweetTime(t),
 	}
 	if a := t.RetweetedBy; a != nil {

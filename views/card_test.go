@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
 
 	"github.com/tweetstreamer/tweetstreamer/stream"
 )
@@ -38,9 +41,13 @@ func sampleTweet() stream.Tweet {
 	}
 }
 
+// sampleMatched are the trends sampleTweet matches: "golang" for its
+// hashtag, and "go friends" for a word of the text and one of its link.
+var sampleMatched = []string{"golang", "go friends"}
+
 func TestCard(t *testing.T) {
 	tw := sampleTweet()
-	doc := renderDoc(t, Card(tw))
+	doc := renderDoc(t, Card(CardItem{Tweet: tw}))
 
 	card := byTestID(doc, "card")
 	if card.Length() != 1 || !card.Is("li.card") {
@@ -59,6 +66,8 @@ func TestCard(t *testing.T) {
 		{"the text carries its language", card.Find(".text").AttrOr("lang", ""), "en"},
 		{"the URL in the text is a link", card.Find(".text").Find("a.link").AttrOr("href", ""), "https://go.dev/blog/go1.26"},
 		{"the hashtag gets a span", card.Find(".text").Find("span.hashtag").Text(), "#golang"},
+		{"nothing is marked when nothing matched", fmt.Sprint(card.Find("mark").Length()), "0"},
+		{"a card without a seq carries none", fmt.Sprint(card.Is("[data-seq]")), "false"},
 		{"the avatar is a picture", card.Find(".avatar").AttrOr("src", ""), tw.Author.AvatarURL},
 		{"the open link goes to the original", card.Find("a.open").AttrOr("href", ""), tw.URL},
 		{"the open link opens a new tab", card.Find("a.open").AttrOr("target", ""), "_blank"},
@@ -219,7 +228,7 @@ func TestCardFallbacks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tw := sampleTweet()
 			tt.edit(&tw)
-			tt.check(t, renderDoc(t, Card(tw)))
+			tt.check(t, renderDoc(t, Card(CardItem{Tweet: tw})))
 		})
 	}
 }
@@ -299,22 +308,23 @@ func TestLangTag(t *testing.T) {
 
 func TestCardHTMLMatchesCard(t *testing.T) {
 	tests := []struct {
-		name  string
-		tweet stream.Tweet
+		name    string
+		tweet   stream.Tweet
+		matched []string
 	}{
-		{"for an ordinary tweet", sampleTweet()},
-		{"for an empty tweet", stream.Tweet{}},
-		{"for a tweet full of payloads", xssTweet()},
+		{"for an ordinary tweet", sampleTweet(), nil},
+		{"for a tweet with matched words", sampleTweet(), sampleMatched},
+		{"for an empty tweet", stream.Tweet{}, nil},
+		{"for a tweet full of payloads", xssTweet(), []string{"script", "alert"}},
 	}
 	for _, tt := range tests {
-		tw := tt.tweet
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := CardHTML(tw)
+			got, err := CardHTML(tt.tweet, tt.matched)
 			if err != nil {
 				t.Fatalf("CardHTML: %v", err)
 			}
 			var want bytes.Buffer
-			if err := Card(tw).Render(context.Background(), &want); err != nil {
+			if err := Card(CardItem{Tweet: tt.tweet, Matched: tt.matched}).Render(context.Background(), &want); err != nil {
 				t.Fatalf("Card: %v", err)
 			}
 			if got != want.String() {
@@ -324,10 +334,88 @@ func TestCardHTMLMatchesCard(t *testing.T) {
 	}
 }
 
-// TestCardSnapshot pins the whole markup of one card, which the script and
-// the stylesheet rely on. Run with -update to accept a deliberate change.
+func TestCardSeq(t *testing.T) {
+	t.Run("a card with a seq carries it in full", func(t *testing.T) {
+		doc := renderDoc(t, Card(CardItem{Seq: 18446744073709551615, Tweet: sampleTweet()}))
+		wantText(t, byTestID(doc, "card").AttrOr("data-seq", ""), "18446744073709551615")
+	})
+	t.Run("a live card carries no seq, which differs from room to room", func(t *testing.T) {
+		out, err := CardHTML(sampleTweet(), sampleMatched)
+		if err != nil {
+			t.Fatalf("CardHTML: %v", err)
+		}
+		doc := renderDoc(t, templ.Raw(out))
+		wantCount(t, byTestID(doc, "card"), 1)
+		if v, ok := byTestID(doc, "card").Attr("data-seq"); ok {
+			t.Errorf("the live card has data-seq=%q, want none", v)
+		}
+	})
+}
+
+func TestCardMarksMatchedWords(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		matched []string
+		// marks are the texts of the marks, in order; inTag those inside a
+		// hashtag's span.
+		marks, inTag []string
+	}{
+		{"case is folded", "GoLang, GOLANG and golang", []string{"golang"}, []string{"GoLang", "GOLANG", "golang"}, nil},
+		{"accents fold too", "Café, CAFÉ, café", []string{"café"}, []string{"Café", "CAFÉ", "café"}, nil},
+		{"a hashtag's body is marked inside its span", "love #GoLang", []string{"golang"}, []string{"GoLang"}, []string{"GoLang"}},
+		{"each word of a trend of several words is marked", "climate: change the Climate", []string{"climate change"}, []string{"climate", "change", "Climate"}, nil},
+		{"no part of a word is marked", "golangers and golang_x", []string{"golang"}, nil, nil},
+		{"a match inside a URL is not marked", "https://golang.example/golang?q=golang golang", []string{"golang"}, []string{"golang"}, nil},
+		{"a trend not among the matched is not marked", "go and rust", []string{"rust"}, []string{"rust"}, nil},
+		{"nothing matched marks nothing", "go and rust", nil, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tw := sampleTweet()
+			tw.Text = tt.text
+			doc := renderDoc(t, Card(CardItem{Tweet: tw, Matched: tt.matched}))
+			text := doc.Find(".text")
+			wantText(t, text.Text(), tt.text)
+			if got := texts(text.Find("mark.match")); !slices.Equal(got, tt.marks) {
+				t.Errorf("marked %q, want %q", got, tt.marks)
+			}
+			if got := texts(text.Find("span.hashtag > mark.match")); !slices.Equal(got, tt.inTag) {
+				t.Errorf("marked %q inside hashtags, want %q", got, tt.inTag)
+			}
+			wantCount(t, text.Find("a mark"), 0)
+		})
+	}
+	t.Run("HTML around a marked word stays escaped", func(t *testing.T) {
+		tw := sampleTweet()
+		tw.Text = "<b>golang</b> & <i>#golang</i>"
+		out, err := CardHTML(tw, []string{"golang"})
+		if err != nil {
+			t.Fatalf("CardHTML: %v", err)
+		}
+		for _, want := range []string{
+			`&lt;b&gt;<mark class="match">golang</mark>&lt;/b&gt; &amp; &lt;i&gt;`,
+			`<span class="hashtag">#<mark class="match">golang</mark></span>&lt;/i&gt;`,
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("card has no %s\n%s", want, out)
+			}
+		}
+	})
+}
+
+// texts returns the text of every element of s.
+func texts(s *goquery.Selection) []string {
+	var out []string
+	s.Each(func(_ int, e *goquery.Selection) { out = append(out, e.Text()) })
+	return out
+}
+
+// TestCardSnapshot pins the whole markup of one card with marked words,
+// which the script and the stylesheet rely on. Run with -update to accept a
+// deliberate change.
 func TestCardSnapshot(t *testing.T) {
-	got, err := CardHTML(sampleTweet())
+	got, err := CardHTML(sampleTweet(), sampleMatched)
 	if err != nil {
 		t.Fatalf("CardHTML: %v", err)
 	}

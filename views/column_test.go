@@ -6,25 +6,23 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
-// backlog returns n tweets with IDs "1" to "n", oldest first, as history
-// stores them.
-func backlog(n int) []stream.Tweet {
-	ts := make([]stream.Tweet, n)
+// backlog returns n cards with IDs and seqs 1 to n, oldest first, as
+// history stores them, each matching "golang".
+func backlog(n int) []CardItem {
+	ts := make([]CardItem, n)
 	for i := range ts {
-		ts[i] = sampleTweet()
-		ts[i].ID = fmt.Sprint(i + 1)
+		ts[i] = CardItem{Seq: uint64(i + 1), Tweet: sampleTweet(), Matched: []string{"golang"}}
+		ts[i].Tweet.ID = fmt.Sprint(i + 1)
 	}
 	return ts
 }
 
-func ids(ts []stream.Tweet) []string {
+func ids(ts []CardItem) []string {
 	out := make([]string, len(ts))
 	for i, t := range ts {
-		out[i] = t.ID
+		out[i] = t.Tweet.ID
 	}
 	return out
 }
@@ -32,7 +30,7 @@ func ids(ts []stream.Tweet) []string {
 func TestNewestFirst(t *testing.T) {
 	tests := []struct {
 		name    string
-		backlog []stream.Tweet
+		backlog []CardItem
 		want    []string
 	}{
 		{"an empty backlog gives nothing", nil, []string{}},
@@ -53,8 +51,8 @@ func TestNewestFirst(t *testing.T) {
 	}
 }
 
-func reverse(ts []stream.Tweet) []stream.Tweet {
-	out := make([]stream.Tweet, len(ts))
+func reverse(ts []CardItem) []CardItem {
+	out := make([]CardItem, len(ts))
 	for i, t := range ts {
 		out[len(ts)-1-i] = t
 	}
@@ -73,9 +71,10 @@ func TestColumn(t *testing.T) {
 	col := byTestID(doc, "column")
 	wantCount(t, col, 1)
 
-	var cardIDs []string
+	var cardIDs, cardSeqs []string
 	byTestID(col, "tweets").Children().Each(func(_ int, s *goquery.Selection) {
 		cardIDs = append(cardIDs, s.AttrOr("data-id", ""))
+		cardSeqs = append(cardSeqs, s.AttrOr("data-seq", "none"))
 	})
 	checks := []struct {
 		name string
@@ -98,6 +97,8 @@ func TestColumn(t *testing.T) {
 		{"the tweets are an ordered list", fmt.Sprint(byTestID(col, "tweets").Is("ol")), "true"},
 		{"the backlog is newest first", fmt.Sprint(cardIDs), "[3 2 1]"},
 		{"every item is a card", fmt.Sprint(byTestID(col, "tweets").Children().Filter(`li[data-testid="card"]`).Length()), "3"},
+		{"every card carries its seq in the room", fmt.Sprint(cardSeqs), "[3 2 1]"},
+		{"every card marks the words it matched", fmt.Sprint(byTestID(col, "card").Find(".text span.hashtag > mark.match").Length()), "3"},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,9 +42,26 @@ type ColumnModel struct {
 	Members int
 	// PerMinute is how many tweets were routed to the room in the last minute.
 	PerMinute int
+	// Page is the page the column is in, for its close link, which leads
+	// to the same page without it. Zero for a column rendered alone, whose
+	// link the script sets.
+	Page Links
 	// Tweets is the backlog, oldest first as history stores it; the column
 	// shows it newest first.
-	Tweets []stream.Tweet
+	Tweets []CardItem
+}
+
+// CardItem is one card: a tweet, where it stands in its room and what it
+// matched.
+type CardItem struct {
+	// Seq is the tweet's seq in its room, carried as data-seq so the script
+	// knows where the column stands. Zero leaves it out, as for a live card,
+	// whose html every room the tweet goes to shares.
+	Seq   uint64
+	Tweet stream.Tweet
+	// Matched lists the trends the tweet matched, whose words the card's
+	// text marks; nil marks nothing.
+	Matched []string
 }
 
 // PageModel is everything the page shows.
@@ -60,9 +77,14 @@ type PageModel struct {
 	// MaxColumns is the per-connection room limit; the script refuses to open
 	// more columns than this, with a notice. Zero or less means no limit.
 	MaxColumns int
-	// Notice is shown in the page notice, e.g. why a name in ?open was
-	// refused; "" shows none.
+	// Notice is shown in the page notice, e.g. that ?open named more
+	// trends than one page may follow; "" shows none.
 	Notice string
+	// FollowError is shown beside the follow box: why a trend in ?open,
+	// which the box submits, was refused; "" shows none.
+	FollowError string
+	// Big turns on projector mode: large text for a room full of people.
+	Big bool
 	// SourceStatus is the banner about the source's connection to its
 	// upstream (see NewSourceBanner); nil hides it, as does a connected
 	// source. The script keeps it current from source messages.
@@ -74,11 +96,19 @@ type PageModel struct {
 	// TrendingWindow is how far back Trending counts, shown beside its
 	// title; zero shows nothing.
 	TrendingWindow time.Duration
+	// StylesheetURL is where the page loads its stylesheet from, a URL
+	// named by the file's content such as /assets/app.3f2a9c1b.css, which
+	// browsers cache for good; "" loads /assets/app.css, which they
+	// revalidate on every load.
+	StylesheetURL string
+	// ScriptURL is where the page loads its script from, such as
+	// /assets/app.3f2a9c1b.js; "" loads /assets/app.js.
+	ScriptURL string
 }
 
 // SourceBanner is what the page tells about a live source's connection to
-// its upstream, such as "Twitter: reconnecting at 12:03:05 UTC — HTTP 420:
-// rate limited".
+// its upstream, such as "No new tweets from Twitter for now: HTTP 420: rate
+// limited. Next try at 12:03:05".
 type SourceBanner struct {
 	// SourceName names the source as the protocol does, e.g. "twitter";
 	// the banner shows it with a capital first letter.

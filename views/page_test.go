@@ -34,6 +34,8 @@ func samplePage() PageModel {
 		},
 		Trending:       []stream.TagCount{{Tag: "golang", Count: 42}, {Tag: "rust", Count: 9}},
 		TrendingWindow: 10 * time.Minute,
+		StylesheetURL:  "/assets/app.0a1b2c3d.css",
+		ScriptURL:      "/assets/app.4e5f6a7b.js",
 	}
 }
 
@@ -53,8 +55,8 @@ func TestPageDocument(t *testing.T) {
 		{"it declares UTF-8", fmt.Sprint(doc.Find(`head meta[charset="utf-8"]`).Length()), "1"},
 		{"it has a viewport", doc.Find(`head meta[name="viewport"]`).AttrOr("content", ""), "width=device-width, initial-scale=1"},
 		{"it has a title", doc.Find("head title").Text(), "Tweet Streamer"},
-		{"it links the stylesheet", doc.Find(`head link[rel="stylesheet"]`).AttrOr("href", ""), "/assets/app.css"},
-		{"it loads the script", doc.Find("head script").AttrOr("src", ""), "/assets/app.js"},
+		{"it links the stylesheet at its URL", doc.Find(`head link[rel="stylesheet"]`).AttrOr("href", ""), "/assets/app.0a1b2c3d.css"},
+		{"it loads the script from its URL", doc.Find("head script").AttrOr("src", ""), "/assets/app.4e5f6a7b.js"},
 		{"it defers the script", fmt.Sprint(doc.Find("head script[defer]").Length()), "1"},
 		{"the body carries the column limit", doc.Find("body").AttrOr("data-max-columns", ""), "8"},
 		{"the header shows the title", byTestID(doc, "title").Text(), "Tweet Streamer"},
@@ -87,9 +89,11 @@ func TestPageListsTrends(t *testing.T) {
 	want := []struct {
 		room, href, members, rate, custom string
 	}{
-		{"golang", "/?open=golang", "3", "120", "false"},
-		{"#go", "/?open=%23go", "1", "7", "false"},
-		{"climate change", "/?open=climate+change", "0", "2", "true"},
+		// golang and #go are open: their links keep the page as it is, and
+		// another trend's adds its column to them.
+		{"golang", "/?open=golang,%23go", "3", "120", "false"},
+		{"#go", "/?open=golang,%23go", "1", "7", "false"},
+		{"climate change", "/?open=golang,%23go,climate+change", "0", "2", "true"},
 	}
 	items.Each(func(i int, li *goquery.Selection) {
 		w := want[i]
@@ -104,11 +108,14 @@ func TestPageListsTrends(t *testing.T) {
 			wantText(t, byTestID(li, "trend-rate").Text(), w.rate)
 		})
 	})
-	t.Run("the follow form reloads the page with the trend open", func(t *testing.T) {
+	t.Run("the follow form reloads the page with the trend added to the open ones", func(t *testing.T) {
 		form := byTestID(nav, "follow-form")
 		wantText(t, form.AttrOr("action", ""), "/")
 		wantText(t, form.AttrOr("method", ""), "get")
-		input := form.Find(`input[name="open"]`)
+		kept := form.Find(`input[type="hidden"][name="open"]`)
+		wantCount(t, kept, 1)
+		wantText(t, kept.AttrOr("value", ""), "golang,#go")
+		input := form.Find(`input[name="open"]:not([type="hidden"])`)
 		wantCount(t, input, 1)
 		wantText(t, input.AttrOr("maxlength", ""), "60")
 		wantText(t, input.AttrOr("placeholder", ""), "Follow a trend…")

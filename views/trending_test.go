@@ -13,7 +13,7 @@ import (
 
 func TestTrendingNow(t *testing.T) {
 	tags := []stream.TagCount{{Tag: "golang", Count: 42}, {Tag: "café", Count: 7}, {Tag: "world cup", Count: 3}}
-	doc := renderDoc(t, TrendingNow(tags, 10*time.Minute))
+	doc := renderDoc(t, TrendingNow(tags, 10*time.Minute, Links{}))
 	section := byTestID(doc, "trending")
 	if _, hidden := section.Attr("hidden"); hidden {
 		t.Fatal("the list is hidden")
@@ -63,7 +63,7 @@ func TestTrendingNowHides(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			section := byTestID(renderDoc(t, TrendingNow(tt.tags, time.Minute)), "trending")
+			section := byTestID(renderDoc(t, TrendingNow(tt.tags, time.Minute, Links{})), "trending")
 			wantCount(t, section, 1)
 			if _, hidden := section.Attr("hidden"); !hidden {
 				t.Error("the list is not hidden")
@@ -72,7 +72,7 @@ func TestTrendingNowHides(t *testing.T) {
 		})
 	}
 	t.Run("the window when it is not known", func(t *testing.T) {
-		w := byTestID(renderDoc(t, TrendingNow([]stream.TagCount{{Tag: "go", Count: 1}}, 0)), "trending-window")
+		w := byTestID(renderDoc(t, TrendingNow([]stream.TagCount{{Tag: "go", Count: 1}}, 0, Links{})), "trending-window")
 		if _, hidden := w.Attr("hidden"); !hidden || w.Text() != "" {
 			t.Errorf("window %q, hidden %v; want empty and hidden", w.Text(), hidden)
 		}

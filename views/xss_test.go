@@ -91,7 +91,7 @@ func TestCardRendersPayloadsInert(t *testing.T) {
 			t.Run(f.name+" holding "+p+" renders inert", func(t *testing.T) {
 				tw := sampleTweet()
 				f.set(&tw, p)
-				doc := renderDoc(t, Card(tw))
+				doc := renderDoc(t, Card(CardItem{Tweet: tw}))
 				assertInert(t, doc)
 				wantCount(t, byTestID(doc, "card"), 1)
 				if f.shown != nil {
@@ -102,14 +102,43 @@ func TestCardRendersPayloadsInert(t *testing.T) {
 	}
 	t.Run("every field holding a payload at once renders inert", func(t *testing.T) {
 		tw := xssTweet()
-		doc := renderDoc(t, Card(tw))
+		doc := renderDoc(t, Card(CardItem{Seq: 1, Tweet: tw, Matched: []string{"script", "alert"}}))
 		assertInert(t, doc)
 		wantText(t, doc.Find(".text").Text(), tw.Text)
 		wantText(t, doc.Find(".name").Text(), tw.Author.Name)
 		wantText(t, byTestID(doc, "retweeted-by").Text(), "retweeted by @"+tw.RetweetedBy.Handle)
 		wantCount(t, doc.Find("img"), 0)
 		wantCount(t, doc.Find("a.open"), 0)
+		wantCount(t, doc.Find(".text mark.match"), 4)
 	})
+}
+
+func TestCardMarksBesidePayloadsRenderInert(t *testing.T) {
+	texts := []func(p string) string{
+		func(p string) string { return p + "golang" },
+		func(p string) string { return "golang" + p },
+		func(p string) string { return p + " #golang " + p },
+		func(p string) string { return "golang" + p + "golang" },
+	}
+	for _, p := range payloads {
+		for _, text := range texts {
+			tw := sampleTweet()
+			tw.Text = text(p)
+			t.Run(tw.Text+" renders inert, marked", func(t *testing.T) {
+				doc := renderDoc(t, Card(CardItem{Tweet: tw, Matched: []string{"golang", p}}))
+				assertInert(t, doc)
+				wantText(t, doc.Find(".text").Text(), tw.Text)
+				if doc.Find(".text mark.match").Length() == 0 {
+					t.Error("no word is marked")
+				}
+				doc.Find(".text mark.match").Each(func(_ int, m *goquery.Selection) {
+					if m.Children().Length() != 0 {
+						t.Errorf("a mark holds elements: %s", outer(m.Nodes[0]))
+					}
+				})
+			})
+		}
+	}
 }
 
 func TestPageRendersPayloadsInert(t *testing.T) {
@@ -120,7 +149,7 @@ func TestPageRendersPayloadsInert(t *testing.T) {
 				Source:       p,
 				Notice:       p,
 				Trends:       []TrendItem{{Name: p, Members: 1}},
-				Columns:      []ColumnModel{{Room: p, Epoch: p, Tweets: []stream.Tweet{xssTweet()}}},
+				Columns:      []ColumnModel{{Room: p, Epoch: p, Tweets: []CardItem{{Seq: 1, Tweet: xssTweet(), Matched: []string{p}}}}},
 				SourceStatus: &SourceBanner{SourceName: p, State: stream.SourceFailed, Reason: p},
 				Trending:     []stream.TagCount{{Tag: p, Count: 1}},
 			}))
@@ -132,7 +161,7 @@ func TestPageRendersPayloadsInert(t *testing.T) {
 			wantText(t, byTestID(doc, "title").Text(), p)
 			wantText(t, byTestID(doc, "source").Text(), p)
 			wantText(t, byTestID(doc, "page-notice").Text(), p)
-			wantText(t, byTestID(doc, "source-banner-text").Text(), sourceLabel(p)+": stopped — "+strings.TrimSpace(p))
+			wantText(t, byTestID(doc, "source-banner-text").Text(), sourceLabel(p)+" has stopped: "+strings.TrimSpace(p))
 			wantText(t, byTestID(doc, "trending-tag").AttrOr("data-room", ""), p)
 			wantText(t, byTestID(doc, "trending-tag").AttrOr("value", ""), p)
 			wantText(t, byTestID(doc, "trending-name").Text(), trendingLabel(p))

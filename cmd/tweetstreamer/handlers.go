@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/a-h/templ"
 
+	"github.com/tweetstreamer/tweetstreamer/assets"
 	"github.com/tweetstreamer/tweetstreamer/rooms"
 	"github.com/tweetstreamer/tweetstreamer/stream"
 	"github.com/tweetstreamer/tweetstreamer/views"
@@ -18,6 +20,7 @@ import (
 // in ?open=a,b (the page keeps its open columns there, so a reload or a
 // shared link restores them). Each column embeds its room's epoch and seq.
 func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) http.Handler {
+	stylesheet, script := assets.Path("app.css"), assets.Path("app.js")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		status, tags, window := live.snapshot()
 		m := views.PageModel{
@@ -27,27 +30,42 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 			MaxColumns:     cfg.maxRooms,
 			Trending:       tags,
 			TrendingWindow: window,
+			StylesheetURL:  stylesheet,
+			ScriptURL:      script,
 		}
 		if status != nil {
 			m.SourceStatus = views.NewSourceBanner(cfg.source, *status)
 		}
+		q := r.URL.Query()
+		m.Big = q.Get("big") == "1"
 		seen := map[string]bool{}
-		for _, v := range r.URL.Query()["open"] {
+		var dropped []string
+		for _, v := range q["open"] {
 			for _, name := range strings.Split(v, ",") {
 				if strings.TrimSpace(name) == "" {
 					continue
 				}
 				room, err := stream.NormalizeTrend(name)
 				if err != nil {
-					m.Notice = err.Error()
+					// The follow box submits ?open, so its refusal goes
+					// beside the box.
+					m.FollowError = err.Error()
 					continue
 				}
-				if seen[room] || len(m.Columns) == cfg.maxRooms {
+				if seen[room] {
 					continue
 				}
 				seen[room] = true
+				if len(m.Columns) == cfg.maxRooms {
+					dropped = append(dropped, room)
+					continue
+				}
 				m.Columns = append(m.Columns, columnModel(hub, room))
 			}
+		}
+		if len(dropped) > 0 {
+			m.Notice = fmt.Sprintf("A page can follow at most %d trends at once, so %s %s not opened: close a column first.",
+				cfg.maxRooms, strings.Join(dropped, ", "), plural(len(dropped), "was", "were"))
 		}
 		render(w, r, logger, http.StatusOK, views.Page(m))
 	})
@@ -86,14 +104,22 @@ func handleHealthz(cfg config, ingester *stream.Ingester, live *live) http.Handl
 	})
 }
 
+// plural picks the word for n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func columnModel(hub *rooms.Hub, room string) views.ColumnModel {
 	snap, ok := hub.Snapshot(room)
 	if !ok {
 		return views.ColumnModel{Room: room}
 	}
-	tweets := make([]stream.Tweet, len(snap.Tweets))
+	tweets := make([]views.CardItem, len(snap.Tweets))
 	for i, it := range snap.Tweets {
-		tweets[i] = it.Tweet
+		tweets[i] = views.CardItem{Seq: it.Seq, Tweet: it.Tweet, Matched: it.Matched}
 	}
 	return views.ColumnModel{
 		Room: snap.Room, Epoch: snap.Epoch, Seq: snap.Seq,

@@ -11,6 +11,7 @@ import (
 	"github.com/tweetstreamer/tweetstreamer/rooms"
 	"github.com/tweetstreamer/tweetstreamer/stream"
 	"github.com/tweetstreamer/tweetstreamer/stream/trending"
+	"github.com/tweetstreamer/tweetstreamer/views"
 )
 
 // How often the page's view of a live source is refreshed.
@@ -90,6 +91,8 @@ type sourceMessage struct {
 	Since   time.Time          `json:"since"`
 	RetryAt time.Time          `json:"retry_at,omitzero"`
 	Reason  string             `json:"reason,omitempty"`
+	// HTML extends the protocol: the page's banner for this status.
+	HTML string `json:"html,omitempty"`
 }
 
 func (l *live) refreshStatus() {
@@ -108,6 +111,11 @@ func (l *live) refreshStatus() {
 		return
 	}
 	msg := sourceMessage{Source: l.name, State: st.State, Since: st.Since, RetryAt: st.RetryAt, Reason: st.Reason}
+	html, err := views.HTML(views.SourceStatusBanner(views.NewSourceBanner(l.name, st)))
+	if err != nil {
+		l.logger.Error("rendering the source's banner", "err", err)
+	}
+	msg.HTML = html
 	if err := l.hub.Announce("source", msg); err != nil {
 		l.logger.Error("announcing the source's status", "err", err)
 	}
@@ -117,6 +125,8 @@ func (l *live) refreshStatus() {
 type trendingMessage struct {
 	Tags    []stream.TagCount `json:"tags"`
 	WindowS int               `json:"window_s"`
+	// HTML extends the protocol: the page's "trending now" list.
+	HTML string `json:"html,omitempty"`
 }
 
 func (l *live) refreshTrending(ctx context.Context, now time.Time) {
@@ -133,7 +143,11 @@ func (l *live) refreshTrending(ctx context.Context, now time.Time) {
 	l.mu.Lock()
 	l.tags, l.tagsWindow = tags, window
 	l.mu.Unlock()
-	if err := l.hub.Announce("trending", trendingMessage{Tags: tags, WindowS: int(window / time.Second)}); err != nil {
+	html, err := views.HTML(views.TrendingNow(tags, window, views.Links{}))
+	if err != nil {
+		l.logger.Error("rendering the trending tags", "err", err)
+	}
+	if err := l.hub.Announce("trending", trendingMessage{Tags: tags, WindowS: int(window / time.Second), HTML: html}); err != nil {
 		l.logger.Error("announcing the trending tags", "err", err)
 	}
 }

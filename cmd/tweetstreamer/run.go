@@ -49,8 +49,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	hub, err := rooms.NewHub(rooms.Config{
-		Trends:          trends,
-		Render:          func(t stream.Tweet, _ []string) (string, error) { return views.CardHTML(t) },
+		Trends: trends,
+		Render: views.CardHTML,
+		RenderTrends: func(list []rooms.Summary) (string, error) {
+			return views.HTML(views.TrendItems(trendItems(list), views.Links{}))
+		},
 		Logger:          logger,
 		History:         cfg.history,
 		MaxRoomsPerConn: cfg.maxRooms,

@@ -496,14 +496,14 @@ func (c *client) handle(data []byte) {
 
 func (c *client) join(name string, m *clientMessage) {
 	if i := c.roomIndex(name); i >= 0 {
-		c.rooms[i].join(c, m.Epoch, m.Since)
+		c.rooms[i].join(c, m.Epoch, m.Since, m.Paused)
 		return
 	}
 	if len(c.rooms) >= c.hub.cfg.MaxRoomsPerConn {
 		c.sendError(CodeTooManyRooms, fmt.Sprintf("a connection can be in at most %d rooms", c.hub.cfg.MaxRoomsPerConn), name)
 		return
 	}
-	r, err := c.hub.join(c, name, m.Epoch, m.Since)
+	r, err := c.hub.join(c, name, m.Epoch, m.Since, m.Paused)
 	if err != nil {
 		code := CodeBadRoom
 		if errors.Is(err, stream.ErrTooManyTrends) {

@@ -61,11 +61,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.conns.Add(1)
 	// The list is taken with the client registered, so that no broadcast
 	// of a later list can fall between the two.
-	if frame := h.lastTrends.Load(); frame != nil {
-		c.send(entry{frame: *frame})
-	} else {
-		c.send(entry{frame: h.trendsFrame(h.summariesLocked())})
-	}
+	c.send(entry{frame: h.trendsOnConnect()})
 	h.sendAnnouncementsLocked(c)
 	h.mu.Unlock()
 

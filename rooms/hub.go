@@ -109,9 +109,9 @@ type Hub struct {
 	// writersStarted counts the writer goroutines started.
 	writersStarted atomic.Int64
 
-	// lastTrends is the last `trends` frame sent to everyone, which a new
-	// connection gets too: the next change reaches it with the others.
-	lastTrends atomic.Pointer[[]byte]
+	// lastTrends is the last `trends` frame rendered, which a new
+	// connection gets while the list is still the same (see trendsOnConnect).
+	lastTrends atomic.Pointer[trendsFrame]
 	// trends is the last `trends` message sent, the same without rates, and
 	// when it was sent; owned by Run.
 	trends struct {
@@ -184,13 +184,13 @@ func (h *Hub) addRoomLocked(name string, custom bool, now time.Time) *room {
 
 // join puts c in the room for name (normalised), creating the room and
 // adding name as a custom trend when needed.
-func (h *Hub) join(c *client, name, epoch string, since *uint64) (*room, error) {
+func (h *Hub) join(c *client, name, epoch string, since *uint64, paused bool) (*room, error) {
 	for {
 		r, err := h.roomFor(name)
 		if err != nil {
 			return nil, err
 		}
-		if r.join(c, epoch, since) {
+		if r.join(c, epoch, since, paused) {
 			return r, nil
 		}
 		// The idle sweep dropped the room between the lookup and the join.
@@ -295,6 +295,20 @@ func (h *Hub) Snapshot(name string) (Snapshot, bool) {
 		return Snapshot{}, false
 	}
 	return r.snapshot(), true
+}
+
+// Open returns the state of the room for name (normalised) as Snapshot
+// does, first creating the room, and adding name as a custom trend, when
+// there is none: a page that shows a trend's column follows it as a join
+// would, so that its tweets gather for a reader without a WebSocket too.
+// It fails as a join does when the trend set is full (the error wraps
+// stream.ErrTooManyTrends).
+func (h *Hub) Open(name string) (Snapshot, error) {
+	r, err := h.roomFor(name)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return r.snapshot(), nil
 }
 
 // Summaries returns every room's line of the trend list, configured trends
@@ -458,18 +472,24 @@ func (h *Hub) tick(now time.Time) {
 		return
 	}
 	h.trends.last, h.trends.key, h.trends.at = msg, key, now
-	frame := h.trendsFrame(summaries)
-	h.lastTrends.Store(&frame)
+	f := h.renderTrends(summaries, key)
+	h.lastTrends.Store(f)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
-		c.send(entry{frame: frame})
+		c.send(entry{frame: f.frame})
 	}
 }
 
-// trendsFrame encodes the `trends` message for summaries, with the list's
-// markup when the hub has a renderer: once per change, for every connection.
-func (h *Hub) trendsFrame(summaries []Summary) []byte {
+// trendsFrame is a `trends` frame, and the list it holds without rates.
+type trendsFrame struct {
+	frame, key []byte
+}
+
+// renderTrends encodes the `trends` message for summaries, whose list
+// without rates is key, with the list's markup when the hub has a
+// renderer: once per change, for every connection.
+func (h *Hub) renderTrends(summaries []Summary, key []byte) *trendsFrame {
 	msg := trendsMessage{Type: "trends", Trends: summaries}
 	if h.cfg.RenderTrends != nil {
 		html, err := h.cfg.RenderTrends(summaries)
@@ -478,7 +498,22 @@ func (h *Hub) trendsFrame(summaries []Summary) []byte {
 		}
 		msg.HTML = html
 	}
-	return encode(msg)
+	return &trendsFrame{frame: encode(msg), key: key}
+}
+
+// trendsOnConnect returns the `trends` frame for a new connection, with
+// h.mu held: the last one rendered while it lists the same trends and
+// members (its rates may be a few seconds old, as everyone's are), else a
+// fresh one, kept for the connections after it.
+func (h *Hub) trendsOnConnect() []byte {
+	summaries := h.summariesLocked()
+	key := encode(withoutRates(summaries))
+	if f := h.lastTrends.Load(); f != nil && bytes.Equal(f.key, key) {
+		return f.frame
+	}
+	f := h.renderTrends(summaries, key)
+	h.lastTrends.Store(f)
+	return f.frame
 }
 
 // withoutRates returns a copy of summaries with every rate zero.

@@ -35,7 +35,7 @@ func BenchmarkPublish(b *testing.B) {
 			clients := make([]*client, members)
 			for i := range clients {
 				clients[i] = benchClient(h)
-				if _, err := h.join(clients[i], "golang", "", nil); err != nil {
+				if _, err := h.join(clients[i], "golang", "", nil, false); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -274,6 +275,68 @@ func TestPausedMemberIsToldHowManyTweetsAreHeld(t *testing.T) {
 	if st := nextStats(paused); st.Held != nil {
 		t.Fatalf("after resuming, stats still carry held %d", *st.Held)
 	}
+}
+
+func TestANewConnectionGetsTheTrendListAsItIsNow(t *testing.T) {
+	s := newTestServer(t, Config{StatsInterval: time.Hour, RenderTrends: func(l []Summary) (string, error) { return "x", nil }})
+	a := s.dial(t)
+	a.join("golang")
+	s.hub.tick(time.Now()) // the list is rendered and kept
+	a.join("elixir")       // a custom trend, between two ticks
+	want, _ := json.Marshal(s.hub.Summaries())
+	b := s.dial(t)
+	b.skipNoise = false
+	first := b.next()
+	if first.Type != "trends" || string(first.Trends) != string(want) {
+		t.Errorf("a new connection got %s, want the list as it is: %s", first.Trends, want)
+	}
+}
+
+func TestAPausedJoinHoldsTheBacklog(t *testing.T) {
+	t.Run("a recovery from since holds what came after it", func(t *testing.T) {
+		s := newTestServer(t, Config{})
+		c := s.dial(t)
+		j, _ := c.join("golang")
+		for range 5 {
+			s.publish("golang") // seqs 1..5
+		}
+		for range 5 {
+			c.expect("tweet", "golang")
+		}
+		d := s.dial(t)
+		d.send(fmt.Sprintf(`{"type":"join","room":"golang","epoch":%q,"since":2,"paused":true}`, j.Epoch))
+		m := d.expect("joined", "golang")
+		if m.Recovered == nil || !*m.Recovered || m.Held == nil || *m.Held != 3 {
+			t.Fatalf("joined = %+v, want recovered with 3 held", m)
+		}
+		s.publish("golang")
+		c.expect("tweet", "golang")
+		d.send(`{"type":"join","room":"golang"}`) // a barrier: nothing came before it
+		d.expect("joined", "golang")
+		d.send(`{"type":"resume","room":"golang"}`)
+		for want := uint64(3); want <= 6; want++ {
+			if m := d.expect("tweet", "golang"); m.Seq != want {
+				t.Fatalf("after resuming, seq %d, want %d", m.Seq, want)
+			}
+		}
+	})
+	t.Run("a fresh paused join holds the recent history", func(t *testing.T) {
+		s := newTestServer(t, Config{History: 3})
+		for range 5 {
+			s.publish("golang") // history keeps 3..5
+		}
+		c := s.dial(t)
+		c.send(`{"type":"join","room":"golang","paused":true}`)
+		if m := c.expect("joined", "golang"); m.Held == nil || *m.Held != 3 {
+			t.Fatalf("joined = %+v, want 3 held", m)
+		}
+		c.send(`{"type":"resume","room":"golang"}`)
+		for want := uint64(3); want <= 5; want++ {
+			if m := c.expect("tweet", "golang"); m.Seq != want {
+				t.Fatalf("after resuming, seq %d, want %d", m.Seq, want)
+			}
+		}
+	})
 }
 
 func TestTrendsMessagesCarryTheRenderedList(t *testing.T) {

@@ -27,6 +27,9 @@ type clientMessage struct {
 	Epoch string  `json:"epoch"`
 	Since *uint64 `json:"since"`
 	Mode  string  `json:"mode"`
+	// Paused extends the protocol: a join that arrives paused, as a page
+	// whose paused column reconnects.
+	Paused bool `json:"paused"`
 }
 
 type joinedMessage struct {
@@ -36,6 +39,9 @@ type joinedMessage struct {
 	Seq       uint64 `json:"seq"`
 	Recovered *bool  `json:"recovered,omitempty"`
 	Members   int    `json:"members"`
+	// Held extends the protocol: for a join that arrived paused, the
+	// tweets held back already.
+	Held *uint64 `json:"held,omitempty"`
 }
 
 type leftMessage struct {

@@ -57,17 +57,19 @@ func newRoom(name, epoch string, historySize int, custom bool, now time.Time) *r
 // join adds c to the room and queues `joined` and the backlog: the recent
 // history, or everything after since when the client recovers the same
 // epoch. A repeated join answers `joined` again without a backlog, unless it
-// asks to recover with since. It reports false when the room was dropped
-// meanwhile.
-func (r *room) join(c *client, epoch string, since *uint64) bool {
+// asks to recover with since. A paused join holds the backlog back, as a
+// pause would have: from since when it recovers, else from the oldest tweet
+// history has, and says in `joined` how many are held. It reports false
+// when the room was dropped meanwhile.
+func (r *room) join(c *client, epoch string, since *uint64, paused bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.deleted {
 		return false
 	}
-	_, already := r.byClient[c]
+	m, already := r.byClient[c]
 	if !already {
-		m := &member{c: c, idx: len(r.members)}
+		m = &member{c: c, idx: len(r.members)}
 		r.members = append(r.members, m)
 		r.byClient[c] = m
 	}
@@ -81,6 +83,20 @@ func (r *room) join(c *client, epoch string, since *uint64) bool {
 		if recovered {
 			from = *since
 		}
+	}
+	if paused {
+		if !m.paused {
+			if backlog && from == 0 && r.history.n > 0 {
+				from = r.history.oldestSeq() - 1
+			} else if !backlog {
+				from = r.seq
+			}
+			m.paused, m.pausedAt = true, from
+		}
+		held := r.seq - m.pausedAt
+		m.lastHeld, msg.Held = held, &held
+		c.send(entry{frame: encode(msg), room: r})
+		return true
 	}
 	c.send(entry{frame: encode(msg), room: r})
 	if backlog {

@@ -23,7 +23,7 @@ const (
 	SourceConnecting SourceState = "connecting"  // opening its stream
 	SourceConnected  SourceState = "connected"   // receiving
 	SourceBackingOff SourceState = "backing_off" // waiting to reconnect, until RetryAt
-	SourceFailed     SourceState = "failed"      // given up: Reason says why
+	SourceFailed     SourceState = "failed"      // refused or given up: Reason says why, RetryAt when it tries again, if it does
 )
 
 // SourceStatus is what a live source tells about its upstream: in the logs,
@@ -32,7 +32,8 @@ type SourceStatus struct {
 	State SourceState `json:"state"`
 	// Since is when it entered State.
 	Since time.Time `json:"since"`
-	// RetryAt is when it reconnects, while backing off.
+	// RetryAt is when it reconnects: while backing off, and after a
+	// failure it will try again.
 	RetryAt time.Time `json:"retry_at,omitzero"`
 	// Reason is the last failure, in a few words; never a secret.
 	Reason string `json:"reason,omitempty"`
@@ -71,31 +72,35 @@ func FailureReason(err error) string {
 	if err == nil {
 		return ""
 	}
-	msg := err.Error()
 	tech := networkPart(err)
 	if tech == nil {
-		return clipReason(msg)
+		return clipReason(err.Error())
 	}
 	plain := plainNetworkFailure(err, tech)
 	if plain == "" {
-		return clipReason(msg)
+		// Not one a viewer would recognise; the library's words could
+		// hold an address or a URL's query, which a page must not show.
+		plain = "a network error talking to " + failedHost(tech)
 	}
-	if prefix, ok := strings.CutSuffix(msg, tech.Error()); ok {
-		if prefix = strings.TrimRight(prefix, ": "); prefix != "" {
+	if prefix, ok := strings.CutSuffix(err.Error(), tech.Error()); ok {
+		if prefix = strings.TrimRight(prefix, ": "); prefix != "" && !strings.ContainsAny(prefix, "\n") {
 			plain = prefix + ": " + plain
 		}
 	}
 	return clipReason(plain)
 }
 
-// networkPart returns the outermost error of err's chain that the network
+// networkPart returns the outermost error in err's tree that the network
 // library made, or nil.
 func networkPart(err error) error {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		switch e.(type) {
-		case *url.Error, *net.OpError, *net.DNSError:
-			return e
-		}
+	if u, ok := errors.AsType[*url.Error](err); ok && u != nil {
+		return u
+	}
+	if op, ok := errors.AsType[*net.OpError](err); ok && op != nil {
+		return op
+	}
+	if d, ok := errors.AsType[*net.DNSError](err); ok && d != nil {
+		return d
 	}
 	return nil
 }
@@ -106,7 +111,7 @@ func plainNetworkFailure(err, tech error) string {
 	host := failedHost(tech)
 	var dnsErr *net.DNSError
 	switch {
-	case errors.As(err, &dnsErr):
+	case errors.As(err, &dnsErr) && dnsErr != nil:
 		name := dnsErr.Name
 		if name == "" {
 			name = host
@@ -154,7 +159,7 @@ func failedHost(err error) string {
 		}
 	}
 	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Addr != nil {
+	if errors.As(err, &opErr) && opErr != nil && opErr.Addr != nil {
 		if host, _, serr := net.SplitHostPort(opErr.Addr.String()); serr == nil {
 			return host
 		}

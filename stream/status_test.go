@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -44,6 +45,12 @@ func TestFailureReasonSaysWhatWentWrongInPlainWords(t *testing.T) {
 		{"a connection cut by the peer", fmt.Errorf("connection lost: %w", &net.OpError{Op: "read", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 443}, Err: os.NewSyscallError("read", syscall.ECONNRESET)}),
 			"connection lost: the connection to 192.0.2.1 was cut"},
 		{"a source's own words are kept", errors.New("HTTP 420: rate limited"), "HTTP 420: rate limited"},
+		{"a joined error hides the resolver too", errors.Join(errors.New("connecting"), &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "jetstream.example", Server: "127.0.0.53:53"}}),
+			"cannot find jetstream.example (no network, or a wrong address)"},
+		{"two wrapped errors hide the resolver too", fmt.Errorf("connecting: %w, then %w", errors.New("first"), &net.DNSError{Err: "no such host", Name: "jetstream.example", Server: "127.0.0.53:53"}),
+			"connecting: first, then: cannot find jetstream.example (no network, or a wrong address)"},
+		{"a network failure it cannot name keeps the URL's query out", fmt.Errorf("connecting: %w", &url.Error{Op: "Get", URL: "https://stream.example/filter?access_token=SECRET", Err: errors.New("http2: server sent GOAWAY")}),
+			"connecting: a network error talking to stream.example"},
 		{"no error, no reason", nil, ""},
 	}
 	for _, tt := range tests {

@@ -45,7 +45,12 @@ func newBannerView(b *SourceBanner) bannerView {
 	case stream.SourceBackingOff:
 		text = "No new tweets from " + name + " for now"
 	case stream.SourceFailed:
+		// A source that will try again was refused, for now; one that
+		// will not has stopped.
 		text = name + " has stopped"
+		if !b.RetryAt.IsZero() {
+			text = name + " refused to stream"
+		}
 	default:
 		text = name + ": " + string(b.State)
 	}

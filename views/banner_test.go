@@ -40,7 +40,7 @@ func TestSourceStatusBanner(t *testing.T) {
 			false, "failed", "Jetstream has stopped: HTTP 401: bad credentials", "", ""},
 		{"a failed source that will try again says when",
 			&SourceBanner{SourceName: "jetstream", State: stream.SourceFailed, RetryAt: retryAt, Reason: "HTTP 404"},
-			false, "failed", "Jetstream has stopped: HTTP 404", "2026-02-11T12:03:05Z", "12:03:05 UTC"},
+			false, "failed", "Jetstream refused to stream: HTTP 404", "2026-02-11T12:03:05Z", "12:03:05 UTC"},
 		{"a blank reason adds nothing",
 			&SourceBanner{SourceName: "twitter", State: stream.SourceFailed, Reason: " "}, false, "failed", "Twitter has stopped", "", ""},
 		{"a state it does not know is shown as it is",

@@ -110,29 +110,54 @@
     }
   }
 
-  // positions remembers, per room, the epoch and seq of the last tweet the
-  // reader was shown, so that a reload says what came since the last visit.
-  const positions = (() => {
+  // loadPositions returns the remembered position of each room, {epoch,
+  // seq, at}: the epoch and seq of the last tweet the reader was shown, so
+  // that a reload says what came since the last visit. What does not have
+  // that shape is dropped.
+  function loadPositions() {
     const stored = readJSON(POSITIONS_KEY);
-    return stored && typeof stored === "object" ? stored : {};
-  })();
+    const out = {};
+    if (!stored || typeof stored !== "object" || Array.isArray(stored)) return out;
+    for (const [room, p] of Object.entries(stored)) {
+      if (p && typeof p.epoch === "string" && Number.isSafeInteger(p.seq) && Number.isFinite(p.at)) out[room] = p;
+    }
+    return out;
+  }
+
+  // positions is what this page started from; changed holds what it has
+  // changed since it last saved (null: forgotten), which saving merges into
+  // what is stored then, so that two tabs keep each other's rooms.
+  const positions = loadPositions();
+  const changed = new Map();
   let saveTimer = 0;
 
   function rememberPosition(col) {
     if (!col.epoch || col.shown < 0) return;
-    positions[col.room] = { epoch: col.epoch, seq: col.shown, at: Date.now() };
+    changed.set(col.room, { epoch: col.epoch, seq: col.shown, at: Date.now() });
     if (!saveTimer) saveTimer = setTimeout(savePositions, SAVE_MS);
+  }
+
+  function forgetPosition(room) {
+    changed.set(room, null);
+    savePositions();
   }
 
   function savePositions() {
     clearTimeout(saveTimer);
     saveTimer = 0;
-    const rooms = Object.keys(positions);
-    if (rooms.length > MAX_POSITIONS) {
-      rooms.sort((a, b) => (positions[b].at || 0) - (positions[a].at || 0));
-      for (const room of rooms.slice(MAX_POSITIONS)) delete positions[room];
+    if (changed.size === 0) return;
+    const merged = loadPositions();
+    for (const [room, p] of changed) {
+      if (p) merged[room] = p;
+      else delete merged[room];
     }
-    writeJSON(POSITIONS_KEY, positions);
+    changed.clear();
+    const rooms = Object.keys(merged);
+    if (rooms.length > MAX_POSITIONS) {
+      rooms.sort((a, b) => merged[b].at - merged[a].at);
+      for (const room of rooms.slice(MAX_POSITIONS)) delete merged[room];
+    }
+    writeJSON(POSITIONS_KEY, merged);
   }
 
   // ---- Columns ----------------------------------------------------------
@@ -203,8 +228,7 @@
   function removeColumn(col) {
     col.el.remove();
     columns.delete(col.room);
-    delete positions[col.room];
-    savePositions();
+    forgetPosition(col.room);
     syncURL();
   }
 
@@ -234,15 +258,19 @@
   // knows that. It sends nothing while the socket is not open: every open
   // joins each column again from its state at that moment, so a request made
   // while offline is neither lost nor sent twice.
+  //
+  // A paused column joins paused (this server's extension of join): the
+  // server holds back what came since, and only counts it, so a reconnect
+  // does not pour the held tweets into a column the reader stopped.
   function joinColumn(col) {
     const msg = { type: "join", room: col.room };
     if (col.epoch && col.seq >= 0) {
       msg.epoch = col.epoch;
       msg.since = col.seq;
     }
+    if (col.paused) msg.paused = true;
     if (!send(msg)) return;
     col.recovering = "since" in msg;
-    if (col.paused) send({ type: "pause", room: col.room });
   }
 
   // closeColumn leaves the room and removes the column, then puts the focus
@@ -461,14 +489,15 @@
   }
 
   // trimList keeps a column to MAX_CARDS cards, and drops the markers left
-  // below the last of them.
+  // below the last of them, but the last visit's: where the reader left
+  // off is still below, however far.
   function trimList(list) {
     let cards = 0;
     for (const node of Array.from(list.children)) {
       if (node.dataset.testid === "card") {
         cards++;
         if (cards > MAX_CARDS) node.remove();
-      } else if (cards >= MAX_CARDS) {
+      } else if (cards >= MAX_CARDS && node.dataset.kind !== "last-visit") {
         node.remove();
       }
     }
@@ -623,14 +652,16 @@
         // History could not fill the gap: the recent history follows,
         // above a marker that says something is missing here.
         col.list.prepend(gapMarker("unrecovered", NaN, "Some tweets could not be recovered after the connection dropped"));
-        setPosition(col, epoch, -1);
+        setPosition(col, epoch, 0);
       } else {
-        // A fresh join: the recent history follows.
+        // A fresh join: the recent history follows. Seqs start at 1, so
+        // from 0 a later join recovers all of it, and keeps the marker.
         col.list.replaceChildren();
-        setPosition(col, epoch, -1);
+        setPosition(col, epoch, 0);
       }
       col.recovering = false;
       setCount(byTestID(col.el, "column-members"), msg.members);
+      if (col.paused && col.held && Number.isSafeInteger(msg.held)) col.held.textContent = `${msg.held} new`;
     }],
     ["tweet", (msg) => {
       const col = findColumn(msg.room);
@@ -663,6 +694,7 @@
     ["stats", (msg) => {
       const col = findColumn(msg.room);
       if (col) {
+
         setCount(byTestID(col.el, "column-members"), msg.members);
         setCount(byTestID(col.el, "column-rate"), msg.per_minute);
         // held is this server's extension: while paused, how many tweets
@@ -939,13 +971,18 @@
 
   // markLastVisit puts a marker in a server-rendered column where the reader
   // left it last time (same epoch): the cards above it are new since then.
+  // The count is the room's: how many were published since, some of them
+  // perhaps no longer shown.
   function markLastVisit(col) {
     const last = positions[col.room];
-    if (!last || last.epoch !== col.epoch || !Number.isSafeInteger(last.seq) || last.seq >= col.seq) return;
+    if (!last || last.epoch !== col.epoch || last.seq >= col.seq) return;
     const cards = Array.from(col.list.querySelectorAll(':scope > [data-testid="card"]'));
     const older = cards.find((c) => Number(c.dataset.seq) <= last.seq);
-    const newer = cards.filter((c) => Number(c.dataset.seq) > last.seq).length;
-    const marker = gapMarker("last-visit", newer, `${tweets(newer)} new since your last visit`);
+    const since = col.seq - last.seq;
+    const shown = cards.filter((c) => Number(c.dataset.seq) > last.seq).length;
+    const marker = gapMarker("last-visit", since, shown >= since
+      ? `${tweets(since)} new since your last visit`
+      : `${tweets(since)} new since your last visit, the older ${since - shown} no longer shown`);
     if (older) older.before(marker);
     else col.list.append(marker);
   }

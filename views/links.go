@@ -46,10 +46,6 @@ func (l Links) Without(room string) templ.SafeURL {
 // Toggled is the page with projector mode switched.
 func (l Links) Toggled() templ.SafeURL { return l.url(l.Open, !l.Big) }
 
-// OpenValue is the value of ?open for the open columns, for a form's hidden
-// field (the form encodes it): a form that adds one more submits both.
-func (l Links) OpenValue() string { return strings.Join(l.Open, ",") }
-
 // url is the page with these columns, in projector mode when big. Every
 // name is query-escaped, so the URL always stays on this site.
 func (l Links) url(open []string, big bool) templ.SafeURL {
@@ -66,7 +62,8 @@ func (l Links) url(open []string, big bool) templ.SafeURL {
 	return templ.SafeURL("/?" + strings.Join(q, "&"))
 }
 
-// joinRooms joins room names for ?open, which the server splits on ",".
+// joinRooms joins room names for ?open, which the server splits on a
+// literal "," before it unescapes each name, so a name may hold a comma.
 func joinRooms(rooms []string) string {
 	escaped := make([]string, len(rooms))
 	for i, r := range rooms {

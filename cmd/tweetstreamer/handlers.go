@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -36,32 +37,35 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 		if status != nil {
 			m.SourceStatus = views.NewSourceBanner(cfg.source, *status)
 		}
-		q := r.URL.Query()
-		m.Big = q.Get("big") == "1"
+		m.Big = r.URL.Query().Get("big") == "1"
 		seen := map[string]bool{}
 		var dropped []string
-		for _, v := range q["open"] {
-			for _, name := range strings.Split(v, ",") {
-				if strings.TrimSpace(name) == "" {
-					continue
-				}
-				room, err := stream.NormalizeTrend(name)
-				if err != nil {
-					// The follow box submits ?open, so its refusal goes
-					// beside the box.
-					m.FollowError = err.Error()
-					continue
-				}
-				if seen[room] {
-					continue
-				}
-				seen[room] = true
-				if len(m.Columns) == cfg.maxRooms {
-					dropped = append(dropped, room)
-					continue
-				}
-				m.Columns = append(m.Columns, columnModel(hub, room))
+		for _, name := range openedRooms(r.URL.RawQuery) {
+			if strings.TrimSpace(name) == "" {
+				continue
 			}
+			room, err := stream.NormalizeTrend(name)
+			if err != nil {
+				// The follow box submits ?open, so its refusal goes
+				// beside the box.
+				m.FollowError = err.Error()
+				continue
+			}
+			room = listedRoom(hub, room)
+			if seen[room] {
+				continue
+			}
+			seen[room] = true
+			if len(m.Columns) == cfg.maxRooms {
+				dropped = append(dropped, room)
+				continue
+			}
+			col, err := columnModel(hub, room)
+			if err != nil {
+				m.FollowError = err.Error()
+				continue
+			}
+			m.Columns = append(m.Columns, col)
 		}
 		if len(dropped) > 0 {
 			m.Notice = fmt.Sprintf("A page can follow at most %d trends at once, so %s %s not opened: close a column first.",
@@ -80,7 +84,13 @@ func handleColumn(logger *slog.Logger, hub *rooms.Hub) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		render(w, r, logger, http.StatusOK, views.Column(columnModel(hub, room)))
+		col, err := columnModel(hub, listedRoom(hub, room))
+		if err != nil {
+			// The trend set is full: a refusal in words, as a join gets.
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
+		}
+		render(w, r, logger, http.StatusOK, views.Column(col))
 	})
 }
 
@@ -104,6 +114,28 @@ func handleHealthz(cfg config, ingester *stream.Ingester, live *live) http.Handl
 	})
 }
 
+// openedRooms returns the names in every ?open of a raw query, in order.
+// A value lists names separated by a literal ",", each query-escaped, so a
+// name may hold a comma (written %2C): the value is split before it is
+// unescaped. A name that does not unescape is kept as it came, for
+// NormalizeTrend to judge.
+func openedRooms(rawQuery string) []string {
+	var names []string
+	for _, pair := range strings.Split(rawQuery, "&") {
+		key, value, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(key); err != nil || k != "open" {
+			continue
+		}
+		for _, part := range strings.Split(value, ",") {
+			if name, err := url.QueryUnescape(part); err == nil {
+				part = name
+			}
+			names = append(names, part)
+		}
+	}
+	return names
+}
+
 // plural picks the word for n things.
 func plural(n int, one, many string) string {
 	if n == 1 {
@@ -112,10 +144,25 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func columnModel(hub *rooms.Hub, room string) views.ColumnModel {
-	snap, ok := hub.Snapshot(room)
-	if !ok {
-		return views.ColumnModel{Room: room}
+// listedRoom is the room to open for room: room itself, unless only its
+// hashtag has one ("webdev" from "trending now" when "#webdev" is listed).
+// Both match the same tweets, so the listed room is used rather than a
+// second one, as the script does (openTag in assets/app.js).
+func listedRoom(hub *rooms.Hub, room string) string {
+	if _, ok := hub.Snapshot(room); ok || strings.HasPrefix(room, "#") {
+		return room
+	}
+	if _, ok := hub.Snapshot("#" + room); ok {
+		return "#" + room
+	}
+	return room
+}
+
+// columnModel is the column of room, which it follows (see Hub.Open).
+func columnModel(hub *rooms.Hub, room string) (views.ColumnModel, error) {
+	snap, err := hub.Open(room)
+	if err != nil {
+		return views.ColumnModel{}, err
 	}
 	tweets := make([]views.CardItem, len(snap.Tweets))
 	for i, it := range snap.Tweets {
@@ -124,7 +171,7 @@ func columnModel(hub *rooms.Hub, room string) views.ColumnModel {
 	return views.ColumnModel{
 		Room: snap.Room, Epoch: snap.Epoch, Seq: snap.Seq,
 		Members: snap.Members, PerMinute: snap.PerMinute, Tweets: tweets,
-	}
+	}, nil
 }
 
 func trendItems(summaries []rooms.Summary) []views.TrendItem {

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -94,6 +95,51 @@ func TestThePageWorksWithoutTheScript(t *testing.T) {
 	})
 }
 
+func TestOpeningAColumnFollowsItsTrend(t *testing.T) {
+	s := start(t, nil, "-mock-rate", "200", "-trends", "golang,#webdev", "-max-trends", "3")
+
+	t.Run("a trend no one follows yet gathers tweets from its first page", func(t *testing.T) {
+		s.page(t, "/?open=kubernetes")
+		var cards int
+		for range 200 {
+			cards = s.page(t, "/?open=kubernetes").Find(`[data-testid="column"][data-room="kubernetes"] [data-testid="card"]`).Length()
+			if cards > 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if cards == 0 {
+			t.Fatal("the kubernetes column never showed a tweet without a WebSocket")
+		}
+		if got := s.page(t, "/").Find(`[data-testid="trend"][data-room="kubernetes"]`).AttrOr("data-custom", ""); got != "true" {
+			t.Errorf("kubernetes listed with data-custom=%q, want a custom trend", got)
+		}
+	})
+	t.Run("a hashtag from trending now opens the listed #room", func(t *testing.T) {
+		doc := s.page(t, "/?open=webdev")
+		if got := doc.Find(`[data-testid="column"]`).AttrOr("data-room", ""); got != "#webdev" {
+			t.Errorf("open=webdev opened %q, want the listed #webdev", got)
+		}
+		if got := doc.Find(`[data-testid="trend"][data-room="webdev"]`).Length(); got != 0 {
+			t.Error("open=webdev added a second room for the same tweets")
+		}
+	})
+	t.Run("a trend past -max-trends is refused in words", func(t *testing.T) {
+		// golang, #webdev and kubernetes fill the three.
+		doc := s.page(t, "/?open=golang,zig")
+		if got := doc.Find(`[data-testid="follow-error"]`).Text(); !strings.Contains(got, "trends") {
+			t.Errorf("follow error %q, want the refusal of a fourth trend", got)
+		}
+		if n := doc.Find(`[data-testid="column"]`).Length(); n != 1 {
+			t.Errorf("%d columns, want golang's alone", n)
+		}
+		resp, body := s.get(t, "/column?room=zig")
+		if resp.StatusCode != 409 || !strings.Contains(body, "trends") {
+			t.Errorf("/column?room=zig: %d %q, want 409 with the refusal", resp.StatusCode, body)
+		}
+	})
+}
+
 func TestTrendsMessagesCarryTheListsMarkup(t *testing.T) {
 	s := start(t, nil, "-mock-rate", "100", "-trends", "golang,rust")
 	c := s.dial(t)
@@ -107,5 +153,41 @@ func TestTrendsMessagesCarryTheListsMarkup(t *testing.T) {
 	doc.Find(`li[data-testid="trend"]`).Each(func(_ int, li *goquery.Selection) { rooms = append(rooms, li.AttrOr("data-room", "")) })
 	if strings.Join(rooms, ",") != "golang,rust" {
 		t.Errorf("trends html lists %v, want golang and rust as the page does; html %q", rooms, html)
+	}
+}
+
+func TestOpenedRoomsSplitsOnCommasBeforeUnescaping(t *testing.T) {
+	tests := []struct {
+		name, query string
+		want        []string
+	}{
+		{"names in one value", "open=golang,rust", []string{"golang", "rust"}},
+		{"an escaped comma stays in its name", "open=salt%2Cpepper,golang", []string{"salt,pepper", "golang"}},
+		{"every open field, in order, the others ignored", "big=1&open=a&x=open&open=%23b+c", []string{"a", "#b c"}},
+		{"a name that does not unescape is kept for the trend check", "open=100%", []string{"100%"}},
+		{"none", "big=1", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := openedRooms(tt.query); strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
+				t.Errorf("openedRooms(%q) = %q, want %q", tt.query, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestATrendWithACommaSurvivesTheLinks(t *testing.T) {
+	s := start(t, nil, "-mock-rate", "100", "-trends", "golang,rust")
+	doc := s.page(t, "/?open=salt%2Cpepper,golang")
+	var rooms []string
+	doc.Find(`[data-testid="column"]`).Each(func(_ int, c *goquery.Selection) { rooms = append(rooms, c.AttrOr("data-room", "")) })
+	if strings.Join(rooms, "|") != "salt,pepper|golang" {
+		t.Fatalf("columns %q, want salt,pepper and golang", rooms)
+	}
+	// The close link of golang keeps salt,pepper whole, and so does the
+	// page it leads to.
+	close := doc.Find(`[data-testid="column"][data-room="golang"] a[data-testid="close"]`).AttrOr("href", "")
+	if got := s.page(t, close).Find(`[data-testid="column"]`).AttrOr("data-room", ""); got != "salt,pepper" {
+		t.Errorf("%s opened %q, want salt,pepper", close, got)
 	}
 }

@@ -188,6 +188,7 @@ type wsMessage struct {
 	Count     int64    `json:"count"`
 	FromSeq   int64    `json:"from_seq"`
 	ToSeq     int64    `json:"to_seq"`
+	Held      *int64   `json:"held"` // stats to a paused member: what it holds back
 	Code      string   `json:"code"`
 	Message   string   `json:"message"`
 }

@@ -43,6 +43,13 @@ func TestBrowserFigures(t *testing.T) {
 		return rec && rec.firstLivePainted;
 	})()`)
 	t.Logf("first live tweet painted %.0f ms after the navigation started (mock at its default rate: about one golang tweet a second)", painted)
+	// Before it, the server-rendered backlog is on the first paint; after
+	// the join, the first live tweet waits only for the source.
+	firstPaint := evaluate[float64](p, `(() => {
+		const e = performance.getEntriesByName("first-contentful-paint")[0];
+		return e ? e.startTime : -1;
+	})()`)
+	t.Logf("first contentful paint, the rendered backlog in view: %.0f ms", firstPaint)
 
 	entries := evaluate[[]resourceEntry](p, `[...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")]
 		.map((e) => ({ name: e.name, type: e.entryType === "navigation" ? "navigation" : e.initiatorType,

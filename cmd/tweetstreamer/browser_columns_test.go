@@ -48,6 +48,16 @@ func waitColumn(p *browserPage, room string) {
 	waitFor[bool](p, "the "+room+" column", fmt.Sprintf(`!!document.querySelector(%s)`, jsString(columnSelector(room))))
 }
 
+// clickTrends opens the column of each room by clicking its trend link, as
+// a reader does, and waits for each column.
+func clickTrends(p *browserPage, rooms ...string) {
+	p.t.Helper()
+	for _, room := range rooms {
+		p.click(`[data-testid="trends"] a.trend[data-room="` + room + `"]`)
+		waitColumn(p, room)
+	}
+}
+
 // waitLiveCards waits until room's column holds at least n cards that
 // arrived live: with a data-seq past the one the column was rendered with.
 func waitLiveCards(p *browserPage, room string, n int) {
@@ -157,10 +167,7 @@ func TestBrowserTwoColumnsEachReceiveOnlyTheirOwnTweets(t *testing.T) {
 	p := newPage(t, s)
 	p.navigate("/")
 
-	p.click(`[data-testid="trends"] a.trend[data-room="golang"]`)
-	waitColumn(p, "golang")
-	p.click(`[data-testid="trends"] a.trend[data-room="rust"]`)
-	waitColumn(p, "rust")
+	clickTrends(p, "golang", "rust")
 	waitLiveCards(p, "golang", 5)
 	waitLiveCards(p, "rust", 5)
 
@@ -227,10 +234,7 @@ func TestBrowserReloadingKeepsTheColumnsWithNoGapOrDuplicate(t *testing.T) {
 	s := start(t, nil, "-mock-rate", browserMockRate)
 	p := newPage(t, s)
 	p.navigate("/")
-	p.click(`[data-testid="trends"] a.trend[data-room="golang"]`)
-	waitColumn(p, "golang")
-	p.click(`[data-testid="trends"] a.trend[data-room="rust"]`)
-	waitColumn(p, "rust")
+	clickTrends(p, "golang", "rust")
 	waitLiveCards(p, "golang", 3)
 	waitLiveCards(p, "rust", 3)
 	if loc := evaluate[string](p, `location.pathname + location.search`); loc != "/?open=golang,rust" {

@@ -68,14 +68,34 @@ func hashtagSpans(text string) iter.Seq[Span] {
 				}
 				i = max(end, body)
 			default:
-				prev = r
-				i += size
+				// Nothing starts at i: skip to the next byte that may
+				// start a hashtag or a link, which most of a text is not.
+				next := i + size
+				for next < len(text) && !mayStart[text[next]] {
+					next++
+				}
+				if next == i+size {
+					prev = r
+				} else {
+					prev, _ = utf8.DecodeLastRuneInString(text[:next])
+				}
+				i = next
 				continue
 			}
 			prev, _ = utf8.DecodeLastRuneInString(text[:i])
 		}
 	}
 }
+
+// mayStart marks the bytes at which hashtagSpans has something to check:
+// "#", the first byte of "＃" (and of every rune from U+F000 to U+FFFF),
+// ":" of a scheme's "://", and "w" of "www.".
+var mayStart = func() (t [256]bool) {
+	for _, c := range []byte{'#', 0xEF, ':', 'w', 'W'} {
+		t[c] = true
+	}
+	return t
+}()
 
 // hashtagSet collects hashtags, keeping the first spelling of each.
 type hashtagSet struct {

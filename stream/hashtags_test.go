@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 )
 
 func TestHashtags(t *testing.T) {
@@ -200,4 +201,51 @@ func BenchmarkHashtags(b *testing.B) {
 	for b.Loop() {
 		Hashtags(text)
 	}
+}
+
+// spansRuneByRune is HashtagSpans as it reads the rules, one rune at a
+// time, without skipping the bytes that start nothing: what the real one
+// must agree with.
+func spansRuneByRune(text string) []Span {
+	var spans []Span
+	prev := ' '
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		switch {
+		case r == ':' && strings.HasPrefix(text[i:], "://") && isSchemeEnd(prev),
+			!continuesHashtag(prev) && hasPrefixFold(text[i:], "www."):
+			i += linkEnd(text[i:])
+		case (r == '#' || r == '＃') && startsHashtag(prev):
+			body := i + size
+			end := body + hashtagBodyLength(text[body:])
+			if end > body && !endsBadly(text[end:]) {
+				spans = append(spans, Span{Start: i, End: end})
+			}
+			i = max(end, body)
+		default:
+			prev = r
+			i += size
+			continue
+		}
+		prev, _ = utf8.DecodeLastRuneInString(text[:i])
+	}
+	return spans
+}
+
+// FuzzHashtagSpansSkipsOnlyWhatStartsNothing checks that skipping ahead to
+// the bytes that may start a hashtag or a link finds what reading every
+// rune finds.
+func FuzzHashtagSpansSkipsOnlyWhatStartsNothing(f *testing.F) {
+	for _, s := range []string{
+		"#go #Go", "C# and F#", "x://y #a", "see www.x.example/#a then #b", "Www.x #c",
+		"\xe2\x82#a", "a\u0301#b", "＃東京 ＃", "\uf000#a", "#a#b", "&#39; #x", "é#é",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, want := HashtagSpans(s), spansRuneByRune(s)
+		if !slices.Equal(got, want) {
+			t.Fatalf("HashtagSpans(%q) = %v, reading every rune gives %v", s, got, want)
+		}
+	})
 }

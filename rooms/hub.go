@@ -303,12 +303,27 @@ func (h *Hub) Snapshot(name string) (Snapshot, bool) {
 // would, so that its tweets gather for a reader without a WebSocket too.
 // It fails as a join does when the trend set is full (the error wraps
 // stream.ErrTooManyTrends).
+//
+// A render counts as someone watching: a custom room with no member stays
+// for IdleTrendTTL after the last page that showed it.
 func (h *Hub) Open(name string) (Snapshot, error) {
-	r, err := h.roomFor(name)
-	if err != nil {
-		return Snapshot{}, err
+	for {
+		r, err := h.roomFor(name)
+		if err != nil {
+			return Snapshot{}, err
+		}
+		if s, ok := r.openSnapshot(time.Now()); ok {
+			return s, nil
+		}
+		// The idle sweep dropped the room between the lookup and now.
 	}
-	return r.snapshot(), nil
+}
+
+// Has reports whether there is a room for name (normalised).
+func (h *Hub) Has(name string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.rooms[name] != nil
 }
 
 // Summaries returns every room's line of the trend list, configured trends
@@ -472,7 +487,7 @@ func (h *Hub) tick(now time.Time) {
 		return
 	}
 	h.trends.last, h.trends.key, h.trends.at = msg, key, now
-	f := h.renderTrends(summaries, key)
+	f := h.renderTrends(summaries)
 	h.lastTrends.Store(f)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -481,15 +496,16 @@ func (h *Hub) tick(now time.Time) {
 	}
 }
 
-// trendsFrame is a `trends` frame, and the list it holds without rates.
+// trendsFrame is a `trends` frame, and the trends it lists without their
+// counts (see withoutCounts).
 type trendsFrame struct {
-	frame, key []byte
+	frame, names []byte
 }
 
-// renderTrends encodes the `trends` message for summaries, whose list
-// without rates is key, with the list's markup when the hub has a
-// renderer: once per change, for every connection.
-func (h *Hub) renderTrends(summaries []Summary, key []byte) *trendsFrame {
+// renderTrends encodes the `trends` message for summaries, with the list's
+// markup when the hub has a renderer: once per change, for every
+// connection.
+func (h *Hub) renderTrends(summaries []Summary) *trendsFrame {
 	msg := trendsMessage{Type: "trends", Trends: summaries}
 	if h.cfg.RenderTrends != nil {
 		html, err := h.cfg.RenderTrends(summaries)
@@ -498,22 +514,34 @@ func (h *Hub) renderTrends(summaries []Summary, key []byte) *trendsFrame {
 		}
 		msg.HTML = html
 	}
-	return &trendsFrame{frame: encode(msg), key: key}
+	return &trendsFrame{frame: encode(msg), names: encode(withoutCounts(summaries))}
 }
 
 // trendsOnConnect returns the `trends` frame for a new connection, with
-// h.mu held: the last one rendered while it lists the same trends and
-// members (its rates may be a few seconds old, as everyone's are), else a
-// fresh one, kept for the connections after it.
+// h.mu held: the last one rendered while it lists the same trends, else a
+// fresh one, kept for the connections after it. Its counts may be a stats
+// interval old, as the next tick sends everyone the new ones; rendering
+// afresh for a change of counts alone would render once per connection in
+// a storm of reconnects, each time with h.mu held.
 func (h *Hub) trendsOnConnect() []byte {
 	summaries := h.summariesLocked()
-	key := encode(withoutRates(summaries))
-	if f := h.lastTrends.Load(); f != nil && bytes.Equal(f.key, key) {
+	names := encode(withoutCounts(summaries))
+	if f := h.lastTrends.Load(); f != nil && bytes.Equal(f.names, names) {
 		return f.frame
 	}
-	f := h.renderTrends(summaries, key)
+	f := h.renderTrends(summaries)
 	h.lastTrends.Store(f)
 	return f.frame
+}
+
+// withoutCounts returns a copy of summaries with every member count and
+// rate zero: the trends alone.
+func withoutCounts(summaries []Summary) []Summary {
+	out := withoutRates(summaries)
+	for i := range out {
+		out[i].Members = 0
+	}
+	return out
 }
 
 // withoutRates returns a copy of summaries with every rate zero.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
 func TestJoinReceiveLeave(t *testing.T) {
@@ -289,6 +292,62 @@ func TestANewConnectionGetsTheTrendListAsItIsNow(t *testing.T) {
 	first := b.next()
 	if first.Type != "trends" || string(first.Trends) != string(want) {
 		t.Errorf("a new connection got %s, want the list as it is: %s", first.Trends, want)
+	}
+}
+
+func TestNewConnectionsShareOneTrendListWhileOnlyCountsChange(t *testing.T) {
+	var renders atomic.Int64
+	s := newTestServer(t, Config{StatsInterval: time.Hour, RenderTrends: func(l []Summary) (string, error) {
+		renders.Add(1)
+		return "x", nil
+	}})
+	s.hub.tick(time.Now())
+	before := renders.Load()
+	for range 20 {
+		c := s.dial(t)
+		c.join("golang") // each connection changes a count, not the trends
+	}
+	if n := renders.Load() - before; n != 0 {
+		t.Errorf("20 connections that only changed member counts rendered the list %d times, want none: the next tick sends the counts", n)
+	}
+}
+
+func TestOpeningARoomFollowsItsTrend(t *testing.T) {
+	s := newTestServer(t, Config{IdleTrendTTL: time.Minute})
+	snap, err := s.hub.Open("elixir")
+	if err != nil || snap.Room != "elixir" || snap.Epoch == "" {
+		t.Fatalf("Open(elixir) = %+v, %v; want a new room", snap, err)
+	}
+	if !s.hub.Has("elixir") || !slices.Contains(s.trends.List(), "elixir") {
+		t.Fatal("after Open, elixir is neither a room nor a trend")
+	}
+	// A page that shows the room counts as someone watching it.
+	start := time.Now()
+	if _, err := s.hub.Open("elixir"); err != nil {
+		t.Fatal(err)
+	}
+	s.hub.sweepIdle(start.Add(59 * time.Second))
+	if !s.hub.Has("elixir") {
+		t.Fatal("a room shown by a page under a minute ago was dropped")
+	}
+	s.hub.sweepIdle(start.Add(2 * time.Minute))
+	if s.hub.Has("elixir") {
+		t.Fatal("a room no page or member has shown for two minutes was kept")
+	}
+	if s.hub.Has("nosuchroom") {
+		t.Error("Has reports a room that was never made")
+	}
+}
+
+func TestOpeningRoomsStopsAtTheTrendLimit(t *testing.T) {
+	s := newTestServer(t, Config{}) // golang and rust, in a set of 10
+	for i := range 8 {
+		if _, err := s.hub.Open(fmt.Sprintf("t%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.hub.Open("one-too-many"); !errors.Is(err, stream.ErrTooManyTrends) {
+		t.Errorf("Open past the limit: %v, want ErrTooManyTrends", err)
 	}
 }
 

@@ -225,10 +225,28 @@ func (r *room) retract(source, id string) bool {
 	return true
 }
 
+// openSnapshot is snapshot for a page that shows the room: it counts as
+// watching it at now. It reports false when the room was dropped.
+func (r *room) openSnapshot(now time.Time) (Snapshot, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.deleted {
+		return Snapshot{}, false
+	}
+	if len(r.members) == 0 {
+		r.emptyAt = now
+	}
+	return r.snapshotLocked(), true
+}
+
 // snapshot returns what a page needs to render the room's column.
 func (r *room) snapshot() Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.snapshotLocked()
+}
+
+func (r *room) snapshotLocked() Snapshot {
 	s := Snapshot{Room: r.name, Epoch: r.epoch, Seq: r.seq, Members: len(r.members), PerMinute: r.lastStats[1]}
 	if s.PerMinute < 0 {
 		s.PerMinute = 0

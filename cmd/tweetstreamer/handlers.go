@@ -27,7 +27,6 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 		m := views.PageModel{
 			Title:          "Tweet Streamer",
 			Source:         cfg.source,
-			Trends:         trendItems(hub.Summaries()),
 			MaxColumns:     cfg.maxRooms,
 			Trending:       tags,
 			TrendingWindow: window,
@@ -60,13 +59,15 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 				dropped = append(dropped, room)
 				continue
 			}
-			col, err := columnModel(hub, room)
+			col, err := columnModel(hub, room, mayFollow(r, "document"))
 			if err != nil {
 				m.FollowError = err.Error()
 				continue
 			}
 			m.Columns = append(m.Columns, col)
 		}
+		// Listed after the columns, which may have added a trend.
+		m.Trends = trendItems(hub.Summaries())
 		if len(dropped) > 0 {
 			m.Notice = fmt.Sprintf("A page can follow at most %d trends at once, so %s %s not opened: close a column first.",
 				cfg.maxRooms, strings.Join(dropped, ", "), plural(len(dropped), "was", "were"))
@@ -84,7 +85,7 @@ func handleColumn(logger *slog.Logger, hub *rooms.Hub) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		col, err := columnModel(hub, listedRoom(hub, room))
+		col, err := columnModel(hub, listedRoom(hub, room), mayFollow(r, "empty"))
 		if err != nil {
 			// The trend set is full: a refusal in words, as a join gets.
 			http.Error(w, err.Error(), http.StatusConflict)
@@ -149,20 +150,45 @@ func plural(n int, one, many string) string {
 // Both match the same tweets, so the listed room is used rather than a
 // second one, as the script does (openTag in assets/app.js).
 func listedRoom(hub *rooms.Hub, room string) string {
-	if _, ok := hub.Snapshot(room); ok || strings.HasPrefix(room, "#") {
+	if hub.Has(room) || strings.HasPrefix(room, "#") || !hub.Has("#"+room) {
 		return room
 	}
-	if _, ok := hub.Snapshot("#" + room); ok {
-		return "#" + room
-	}
-	return room
+	return "#" + room
 }
 
-// columnModel is the column of room, which it follows (see Hub.Open).
-func columnModel(hub *rooms.Hub, room string) (views.ColumnModel, error) {
-	snap, err := hub.Open(room)
-	if err != nil {
-		return views.ColumnModel{}, err
+// mayFollow reports whether a request for a column may add its trend (see
+// Hub.Open): a GET the browser makes as a page (dest "document") or as the
+// script's fetch (dest "empty") of this site, or one from a client that
+// does not say (curl, a feed reader). What a page of another site embeds
+// (an image, a frame) or fetches, and a HEAD, only looks.
+func mayFollow(r *http.Request, dest string) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	if d := r.Header.Get("Sec-Fetch-Dest"); d != "" && d != dest {
+		return false
+	}
+	if dest == "empty" {
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+			return false
+		}
+	}
+	return true
+}
+
+// columnModel is the column of room: followed, when follow is set (see
+// Hub.Open), else as it is, empty when there is no room yet.
+func columnModel(hub *rooms.Hub, room string, follow bool) (views.ColumnModel, error) {
+	var snap rooms.Snapshot
+	if follow {
+		var err error
+		if snap, err = hub.Open(room); err != nil {
+			return views.ColumnModel{}, err
+		}
+	} else if s, ok := hub.Snapshot(room); ok {
+		snap = s
+	} else {
+		return views.ColumnModel{Room: room}, nil
 	}
 	tweets := make([]views.CardItem, len(snap.Tweets))
 	for i, it := range snap.Tweets {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +137,47 @@ func TestOpeningAColumnFollowsItsTrend(t *testing.T) {
 		resp, body := s.get(t, "/column?room=zig")
 		if resp.StatusCode != 409 || !strings.Contains(body, "trends") {
 			t.Errorf("/column?room=zig: %d %q, want 409 with the refusal", resp.StatusCode, body)
+		}
+	})
+}
+
+func TestOnlyAPageOrTheScriptMakesATrendFollowed(t *testing.T) {
+	s := start(t, nil, "-mock-rate", "100", "-trends", "golang")
+	listed := func(room string) bool {
+		return s.page(t, "/").Find(`[data-testid="trend"][data-room="`+room+`"]`).Length() > 0
+	}
+	tests := []struct {
+		name, method, path string
+		header             map[string]string
+		follows            bool
+	}{
+		{"a page of this site", "GET", "/?open=one", map[string]string{"Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "same-origin"}, true},
+		{"a link from another site", "GET", "/?open=two", map[string]string{"Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "cross-site"}, true},
+		{"a client that does not say", "GET", "/?open=three", nil, true},
+		{"the script's fetch of a column", "GET", "/column?room=four", map[string]string{"Sec-Fetch-Dest": "empty", "Sec-Fetch-Site": "same-origin"}, true},
+		{"an image on another site's page", "GET", "/?open=five", map[string]string{"Sec-Fetch-Dest": "image", "Sec-Fetch-Site": "cross-site"}, false},
+		{"another site's fetch of a column", "GET", "/column?room=six", map[string]string{"Sec-Fetch-Dest": "empty", "Sec-Fetch-Site": "cross-site"}, false},
+		{"a HEAD", "HEAD", "/?open=seven", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			for k, v := range tt.header {
+				h.Set(k, v)
+			}
+			res, _ := s.fetch(t, tt.method, tt.path, h)
+			if res.StatusCode != 200 {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			room := tt.path[strings.IndexByte(tt.path, '=')+1:]
+			if got := listed(room); got != tt.follows {
+				t.Errorf("%s listed: %v, want %v", room, got, tt.follows)
+			}
+		})
+	}
+	t.Run("the page that opens a trend lists it", func(t *testing.T) {
+		if s.page(t, "/?open=eight").Find(`[data-testid="trend"][data-room="eight"]`).Length() != 1 {
+			t.Error("the page that followed eight does not list it")
 		}
 	})
 }

@@ -698,9 +698,13 @@
         setCount(byTestID(col.el, "column-members"), msg.members);
         setCount(byTestID(col.el, "column-rate"), msg.per_minute);
         // held is this server's extension: while paused, how many tweets
-        // wait for the resume.
+        // wait for the resume. A paused member's stats always carry it, so
+        // stats without it were sent after the resume, and after the
+        // skipped a jump to live gets, if anything was held.
         if (col.paused && col.held && Number.isSafeInteger(msg.held)) {
           col.held.textContent = `${msg.held} new`;
+        } else if (!("held" in msg)) {
+          col.jumping = false;
         }
       }
       const li = findTrend(msg.room);

@@ -982,8 +982,10 @@
     if (!last || last.epoch !== col.epoch || last.seq >= col.seq) return;
     const cards = Array.from(col.list.querySelectorAll(':scope > [data-testid="card"]'));
     const older = cards.find((c) => Number(c.dataset.seq) <= last.seq);
-    const since = col.seq - last.seq;
     const shown = cards.filter((c) => Number(c.dataset.seq) > last.seq).length;
+    // A full column may have let older new ones go; in one with room left,
+    // the seqs missing are tweets their authors withdrew.
+    const since = cards.length >= MAX_CARDS ? col.seq - last.seq : shown;
     const marker = gapMarker("last-visit", since, shown >= since
       ? `${tweets(since)} new since your last visit`
       : `${tweets(since)} new since your last visit, the older ${since - shown} no longer shown`);

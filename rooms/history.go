@@ -57,6 +57,17 @@ func (h *history) after(since uint64, fn func(*record)) {
 	}
 }
 
+// retractedAfter counts the records above since that were retracted.
+func (h *history) retractedAfter(since uint64) uint64 {
+	var n uint64
+	h.after(since, func(r *record) {
+		if r.retracted {
+			n++
+		}
+	})
+	return n
+}
+
 // find returns the record of a tweet, or nil.
 func (h *history) find(source, id string) *record {
 	for i := range h.n {

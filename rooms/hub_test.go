@@ -280,6 +280,35 @@ func TestPausedMemberIsToldHowManyTweetsAreHeld(t *testing.T) {
 	}
 }
 
+func TestHeldCountsOnlyWhatAResumeWillSend(t *testing.T) {
+	s := newTestServer(t, Config{StatsInterval: time.Hour})
+	c := s.dial(t)
+	c.join("golang")
+	c.send(`{"type":"pause","room":"golang"}`)
+	c.send(`{"type":"join","room":"golang"}`) // a barrier: the pause has landed
+	c.expect("joined", "golang")
+	s.publish("golang")
+	gone := s.publish("golang")
+	s.publish("golang")
+	s.hub.Retract("test", gone)
+	c.skipNoise = false
+	s.hub.tick(time.Now())
+	m := c.next()
+	for m.Type != "stats" {
+		m = c.next()
+	}
+	if m.Held == nil || *m.Held != 2 {
+		t.Fatalf("stats = %+v, want held 2: three published, one withdrawn", m)
+	}
+	c.skipNoise = true
+	c.send(`{"type":"resume","room":"golang"}`)
+	for _, want := range []uint64{1, 3} {
+		if got := c.expect("tweet", "golang"); got.Seq != want {
+			t.Fatalf("resume sent seq %d, want %d", got.Seq, want)
+		}
+	}
+}
+
 func TestANewConnectionGetsTheTrendListAsItIsNow(t *testing.T) {
 	s := newTestServer(t, Config{StatsInterval: time.Hour, RenderTrends: func(l []Summary) (string, error) { return "x", nil }})
 	a := s.dial(t)

@@ -93,7 +93,7 @@ func (r *room) join(c *client, epoch string, since *uint64, paused bool) bool {
 			}
 			m.paused, m.pausedAt = true, from
 		}
-		held := r.seq - m.pausedAt
+		held := r.heldLocked(m)
 		m.lastHeld, msg.Held = held, &held
 		c.send(entry{frame: encode(msg), room: r})
 		return true
@@ -274,7 +274,7 @@ func (r *room) tick(now time.Time) Summary {
 	for _, m := range r.members {
 		msg := statsMessage{Type: "stats", Room: r.name, Members: stats[0], PerMinute: stats[1]}
 		if m.paused {
-			held := r.seq - m.pausedAt
+			held := r.heldLocked(m)
 			if !changed && held == m.lastHeld {
 				continue
 			}
@@ -292,6 +292,13 @@ func (r *room) tick(now time.Time) Summary {
 		m.c.send(entry{frame: shared, room: r})
 	}
 	return Summary{Room: r.name, Members: stats[0], PerMinute: perMinute, Custom: r.custom}
+}
+
+// heldLocked counts the tweets held back for the paused member m: those
+// published since its pause, less those their authors withdrew, which a
+// resume will not send.
+func (r *room) heldLocked(m *member) uint64 {
+	return r.seq - m.pausedAt - r.history.retractedAfter(m.pausedAt)
 }
 
 // rateWindow turns a growing counter into a count over the last minute,

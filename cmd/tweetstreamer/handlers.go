@@ -146,14 +146,19 @@ func plural(n int, one, many string) string {
 }
 
 // listedRoom is the room to open for room: room itself, unless only its
-// hashtag has one ("webdev" from "trending now" when "#webdev" is listed).
-// Both match the same tweets, so the listed room is used rather than a
-// second one, as the script does (openTag in assets/app.js).
+// other spelling has one ("webdev" from "trending now" when "#webdev" is
+// listed, or "#rust" typed when "rust" is). Both match the same tweets, so
+// the listed room is used rather than a second one, as the script does
+// for a tag (openTag in assets/app.js).
 func listedRoom(hub *rooms.Hub, room string) string {
-	if hub.Has(room) || strings.HasPrefix(room, "#") || !hub.Has("#"+room) {
+	other, ok := strings.CutPrefix(room, "#")
+	if !ok {
+		other = "#" + room
+	}
+	if hub.Has(room) || !hub.Has(other) {
 		return room
 	}
-	return "#" + room
+	return other
 }
 
 // mayFollow reports whether a request for a column may add its trend (see

@@ -124,6 +124,9 @@ func TestOpeningAColumnFollowsItsTrend(t *testing.T) {
 		if got := doc.Find(`[data-testid="trend"][data-room="webdev"]`).Length(); got != 0 {
 			t.Error("open=webdev added a second room for the same tweets")
 		}
+		if got := s.page(t, "/?open=%23golang").Find(`[data-testid="column"]`).AttrOr("data-room", ""); got != "golang" {
+			t.Errorf("open=#golang opened %q, want the listed golang", got)
+		}
 	})
 	t.Run("a trend past -max-trends is refused in words", func(t *testing.T) {
 		// golang, #webdev and kubernetes fill the three.

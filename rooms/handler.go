@@ -53,7 +53,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.closing {
 		h.mu.Unlock()
 		close(c.readDone) // no reader runs, so none to wait for
-		c.stop(1001, "server shutting down")
+		c.stop(DisconnectShutdown)
 		c.writers.Wait()
 		return
 	}

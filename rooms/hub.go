@@ -588,7 +588,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
 	for c := range h.clients {
-		c.stop(1001, "server shutting down")
+		c.stop(DisconnectShutdown)
 	}
 	h.mu.Unlock()
 	done := make(chan struct{})

@@ -1,0 +1,27 @@
+package rooms
+
+import "github.com/gorilla/websocket"
+
+// Disconnect is why the server ends a connection: the close code and
+// reason its close frame carries. The values below are every reason the
+// server has; a client can switch on the code.
+type Disconnect struct {
+	// Code is the WebSocket close code; zero sends no close frame.
+	Code int
+	// Reason says why, in a few words a client may show.
+	Reason string
+}
+
+// The reasons the server ends a connection.
+var (
+	// DisconnectShutdown: the server is shutting down (1001, going away).
+	DisconnectShutdown = Disconnect{Code: websocket.CloseGoingAway, Reason: "server shutting down"}
+	// DisconnectTooSlow: the client read nothing while its queue passed
+	// twice its bound (1008, policy violation).
+	DisconnectTooSlow = Disconnect{Code: websocket.ClosePolicyViolation, Reason: "too slow"}
+	// DisconnectInternal: handling a client message failed (1011).
+	DisconnectInternal = Disconnect{Code: websocket.CloseInternalServerErr, Reason: "internal error"}
+	// DisconnectGone: the socket failed or the client left; there is no
+	// one to send a close frame to.
+	DisconnectGone = Disconnect{}
+)

@@ -1,0 +1,108 @@
+package rooms
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// readLoop starts reading client messages. Until the connection ends, a
+// goroutine waits for the next message (awaitMessage), then another reads
+// and handles it (readMessage) and starts the next wait: the wait, which is
+// what an idle connection does, keeps a small stack, and the depth of
+// handling a message goes with the goroutine that did it. Messages are
+// still handled one at a time, in order. The last one out ends the
+// connection (finishReading).
+func (c *client) readLoop() {
+	c.conn.SetReadLimit(maxMessageSize)
+	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.conn.SetPongHandler(func(string) error {
+		return c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	})
+	go c.await()
+}
+
+func (c *client) await() {
+	if c.awaitMessage() {
+		go c.readMessage()
+		return
+	}
+	c.finishReading()
+}
+
+// finishReading takes the client out of every room, waits for its writer,
+// closes the socket and lets the hub forget it.
+func (c *client) finishReading() {
+	close(c.readDone)
+	now := time.Now()
+	for _, r := range c.rooms {
+		r.drop(c, now)
+	}
+	c.stop(DisconnectGone)
+	c.writers.Wait()
+	_ = c.conn.Close()
+	c.hub.forget(c)
+}
+
+// awaitMessage waits until the client's next message begins to arrive,
+// discarding pongs, and lets the library read that message. Where the
+// reader does not peek, it returns at once and the library waits instead.
+// It returns false if a pong cannot be read: the connection is over.
+func (c *client) awaitMessage() bool {
+	fc := c.fc
+	for fc.peeking() {
+		kind, size := fc.awaitFrame()
+		switch kind {
+		case framePong:
+			if fc.discard(size) != nil {
+				return false
+			}
+			_ = fc.SetReadDeadline(time.Now().Add(pongWait))
+		case frameMessage:
+			fc.budget = size
+			return true
+		case frameEnd:
+			// The library reads the same end, and reports it.
+			fc.budget = -1
+			return true
+		default:
+			fc.handOver()
+			return true
+		}
+	}
+	return true
+}
+
+// readMessage reads one client message and handles it, then starts the
+// wait for the next one, or ends the connection.
+func (c *client) readMessage() {
+	more := false
+	defer func() {
+		// This goroutine is not net/http's: a panic here would take the
+		// whole server down instead of this one connection.
+		if v := recover(); v != nil {
+			c.log().Error("handling a client message failed", "panic", v)
+			c.stop(DisconnectInternal)
+			more = false
+		}
+		if more {
+			go c.await()
+		} else {
+			c.finishReading()
+		}
+	}()
+	_, data, err := c.conn.ReadMessage()
+	if err != nil {
+		switch {
+		case errors.Is(err, websocket.ErrReadLimit):
+			c.log().Info("closing connection: message over the read limit", "limit", maxMessageSize)
+		case websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived):
+			c.log().Debug("connection ended", "err", err)
+		}
+		return
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.handle(data)
+	more = true
+}

@@ -1,0 +1,215 @@
+package rooms
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// markLocked has the writer write at the hub's next flush, or at once when
+// writes are not batched.
+func (c *client) markLocked() {
+	if c.dirty {
+		return
+	}
+	if c.hub.markDirty(c) {
+		c.dirty = true
+	} else {
+		c.wakeWriterLocked()
+	}
+}
+
+// flushNow wakes the writer for what is queued; the hub calls it at each
+// flush for the connections marked dirty. Where no writer runs and
+// mayStart is false, the connection stays dirty and it reports kept.
+func (c *client) flushNow(mayStart bool) (started, kept bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped || (!c.writing && c.q.len() == 0 && !c.pingDue) {
+		// Stopped, or a writer took it all since it was marked.
+		c.dirty = false
+		return false, false
+	}
+	if !c.writing && !mayStart {
+		return false, true
+	}
+	c.dirty = false
+	started = !c.writing
+	c.wakeWriterLocked()
+	return started, false
+}
+
+// ping asks the writer to send a ping at the next flush.
+func (c *client) ping() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.stopped {
+		c.pingDue = true
+		c.markLocked()
+	}
+}
+
+// sweep ends the writer if it wrote nothing since the last sweep.
+func (c *client) sweep() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writing && !c.wrote && !c.stopped {
+		c.idleExit = true
+		c.wakeWriterLocked()
+	}
+	c.wrotePrev, c.wrote = c.wrote, false
+}
+
+// wakeWriterLocked starts the writer, or wakes the one that runs.
+func (c *client) wakeWriterLocked() {
+	if !c.writing {
+		c.writing = true
+		c.writers.Add(1)
+		c.hub.writersStarted.Add(1)
+		go c.writeLoop()
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// writeLoop owns every write to the socket but the read limit's close frame,
+// which the websocket library writes itself. Each wake-up writes everything
+// queued in one frame (or a few, for a long batch): one system call for many
+// messages is what lets a busy connection keep up. It waits on its own
+// channels only, so a flush costs the hub one wake-up per dirty connection.
+// A writer whose write was the connection's first in two sweeps returns as
+// soon as nothing is left, so that a message to every member of a crowd of
+// quiet connections (room stats, a ping) does not leave a goroutine behind
+// for each; a connection written to more often is busy, and its writer
+// stays until a sweep finds it idle. It also returns when a write fails,
+// or once stopped, after the close frame.
+func (c *client) writeLoop() {
+	defer c.writers.Done()
+	for {
+		<-c.wake
+		c.mu.Lock()
+		if c.stopped {
+			d := c.closeWith
+			c.mu.Unlock()
+			c.sendClose(d)
+			return
+		}
+		if c.q.len() == 0 && !c.pingDue {
+			if c.idleExit {
+				c.writing, c.idleExit, c.batch = false, false, nil
+				c.q.release()
+				c.mu.Unlock()
+				return
+			}
+			c.mu.Unlock()
+			continue
+		}
+		c.batch = c.q.take(c.batch[:0])
+		ping, busy := c.pingDue, c.wrote || c.wrotePrev
+		c.pingDue, c.idleExit, c.wrote = false, false, true
+		c.mu.Unlock()
+
+		err := c.writeBatch(c.batch)
+		clear(c.batch)
+		if err == nil && ping {
+			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
+		}
+		if err != nil {
+			c.logWriteError(err)
+			c.stop(DisconnectGone)
+			// The reader may be waiting for a client that is gone.
+			_ = c.conn.Close()
+			return
+		}
+		if !busy && c.endIfDone() {
+			return
+		}
+	}
+}
+
+// endIfDone ends the writer if nothing waits to be written.
+func (c *client) endIfDone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.q.len() > 0 || c.pingDue || c.stopped {
+		return false
+	}
+	c.writing, c.idleExit, c.batch = false, false, nil
+	c.q.release()
+	return true
+}
+
+// sendClose writes d's close frame, if it has one, then closes the socket,
+// which ends the reader.
+func (c *client) sendClose(d Disconnect) {
+	if d.Code != 0 {
+		msg := websocket.FormatCloseMessage(d.Code, d.Reason)
+		if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)) == nil {
+			// Closing the socket with the client's data unread resets it,
+			// which can discard the close frame before the client reads it:
+			// wait for the client's close, which ends the reader.
+			t := time.NewTimer(closeGrace)
+			select {
+			case <-c.readDone:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+	_ = c.conn.Close()
+}
+
+// writeBatch writes queued messages, joined by "\n", in as few frames as
+// maxFrameBytes allows.
+func (c *client) writeBatch(batch []entry) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := c.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
+		return err
+	}
+	w, err := c.conn.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	size := 0
+	for i := range batch {
+		e := &batch[i]
+		frame := e.frame
+		if e.skip {
+			frame = encode(skippedMessage{Type: "skipped", Room: e.room.name, FromSeq: e.from, ToSeq: e.to, Count: e.count})
+		}
+		if size > 0 && size+len(frame) > maxFrameBytes {
+			if err := w.Close(); err != nil {
+				return err
+			}
+			if w, err = c.conn.NextWriter(websocket.TextMessage); err != nil {
+				return err
+			}
+			size = 0
+		}
+		if size > 0 {
+			if _, err := w.Write(newline); err != nil {
+				return err
+			}
+			size++
+		}
+		if _, err := w.Write(frame); err != nil {
+			return err
+		}
+		size += len(frame)
+	}
+	return w.Close()
+}
+
+var newline = []byte{'\n'}
+
+func (c *client) logWriteError(err error) {
+	if !errors.Is(err, websocket.ErrCloseSent) && !errors.Is(err, net.ErrClosed) {
+		c.log().Debug("write failed", "err", err)
+	}
+}

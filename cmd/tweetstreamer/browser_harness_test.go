@@ -279,7 +279,13 @@ const probeScript = `(() => {
 // under failureDir before it closes the tab.
 func newPage(t *testing.T, s *server) *browserPage {
 	t.Helper()
-	root := browserContext(t)
+	return openTab(t, s, browserContext(t), chromedp.WithNewBrowserContext())
+}
+
+// openTab opens a tab under parent (the browser, or another tab, whose
+// browser context it then shares) for pages of s; see newPage.
+func openTab(t *testing.T, s *server, parent context.Context, opts ...chromedp.ContextOption) *browserPage {
+	t.Helper()
 	p := &browserPage{
 		t:            t,
 		srv:          s,
@@ -287,7 +293,7 @@ func newPage(t *testing.T, s *server) *browserPage {
 		dialogOpened: make(chan struct{}, 16),
 		changed:      make(chan struct{}),
 	}
-	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext(), chromedp.WithListener(p.listen))
+	ctx, cancel := chromedp.NewContext(parent, append(opts, chromedp.WithListener(p.listen))...)
 	p.ctx = ctx
 	err := doWithin(ctx, cancel, browserStartTimeout,
 		chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
@@ -320,7 +326,7 @@ func newPage(t *testing.T, s *server) *browserPage {
 		if t.Failed() {
 			p.saveFailure()
 		}
-		cancel() // closes the tab and disposes of its browser context
+		cancel() // closes the tab, and a browser context of its own
 		p.wg.Wait()
 	})
 	return p

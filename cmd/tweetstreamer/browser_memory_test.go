@@ -12,7 +12,6 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -379,49 +378,9 @@ func TestBrowserTheLastVisitMarkerCountsEveryTweetSinceAndOutlivesLiveTweets(t *
 // installed: a second tab of the same browser, sharing first's storage.
 // It closes before first when the test ends.
 func newTabBeside(first *browserPage) *browserPage {
-	t := first.t
-	t.Helper()
-	p := &browserPage{
-		t:            t,
-		srv:          first.srv,
-		base:         first.base,
-		dialogOpened: make(chan struct{}, 16),
-		changed:      make(chan struct{}),
-	}
-	ctx, cancel := chromedp.NewContext(first.ctx, chromedp.WithListener(p.listen))
-	p.ctx = ctx
-	err := doWithin(ctx, cancel, browserStartTimeout,
-		chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
-			if _, err := cdp.Call(ctx, tgt, runtime.AddBinding, runtime.AddBindingParams{Name: reportBinding}); err != nil {
-				return err
-			}
-			_, err := cdp.Call(ctx, tgt, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: probeScript})
-			return err
-		}),
-		chromedp.EmulateViewport(1280, 900),
-	)
-	if err != nil {
-		cancel()
-		t.Fatalf("opening a second tab: %v", err)
-	}
-	p.wg.Go(func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-p.dialogOpened:
-				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-			}
-		}
-	})
-	t.Cleanup(func() {
-		p.checkNoProblems()
-		if t.Failed() {
-			p.saveFailure()
-		}
-		cancel() // closes this tab only
-		p.wg.Wait()
-	})
+	first.t.Helper()
+	p := openTab(first.t, first.srv, first.ctx)
+	p.base = first.base
 	return p
 }
 

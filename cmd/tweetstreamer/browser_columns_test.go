@@ -287,15 +287,7 @@ func TestBrowserReconnectsAfterTheServerDropsTheSocket(t *testing.T) {
 
 	states := evaluate[int](p, `window.__tsProbe.conn.length`)
 	before := len(p.messages())
-	if n := px.sever(); n == 0 {
-		t.Fatal("the proxy cut no WebSocket: the page's socket does not go through it")
-	}
-	waitFor[bool](p, "reconnecting, then live again", fmt.Sprintf(`(() => {
-		const seen = window.__tsProbe.conn.slice(%d);
-		const i = seen.indexOf("reconnecting");
-		return i >= 0 && seen.indexOf("live", i) > i &&
-			document.querySelector('[data-testid="conn-state"]').dataset.state === "live";
-	})()`, states))
+	severAndReconnect(p, px, states)
 
 	msgs := p.waitMessages("joined again for both rooms", func(msgs []wsMessage) bool {
 		n := 0

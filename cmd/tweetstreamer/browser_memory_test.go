@@ -174,16 +174,7 @@ func TestBrowserAReturningReaderSeesWhatIsNewSinceTheLastVisit(t *testing.T) {
 	if back.Epoch != first.Epoch || back.Seq <= seen+3 {
 		t.Fatalf("the page came back rendered at epoch %q seq %d, want epoch %q past seq %d", back.Epoch, back.Seq, first.Epoch, seen+3)
 	}
-	m := evaluate[lastVisitMarker](p, fmt.Sprintf(`(() => {
-		const list = %s.querySelector('[data-testid="tweets"]');
-		const markers = list.querySelectorAll(':scope > [data-testid="gap"][data-kind="last-visit"]');
-		if (markers.length === 0) return { markers: 0 };
-		const items = Array.from(list.children);
-		const at = items.indexOf(markers[0]);
-		const seqs = (lis) => lis.filter((li) => li.dataset.testid === "card").map((li) => Number(li.dataset.seq));
-		return { markers: markers.length, count: Number(markers[0].dataset.count), text: markers[0].textContent.trim(),
-			above: seqs(items.slice(0, at)), below: seqs(items.slice(at + 1)) };
-	})()`, columnSelectorJS("golang")))
+	m := evaluate[lastVisitMarker](p, lastVisitJS("golang"))
 	if m.Markers != 1 {
 		t.Fatalf("the column came back with %d last-visit markers, want 1", m.Markers)
 	}

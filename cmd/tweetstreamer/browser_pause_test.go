@@ -383,15 +383,7 @@ func TestBrowserAPausedColumnStaysPutAcrossADroppedSocketAndResumesWhereItStoppe
 
 	// Drop the socket; the page comes back on a new one.
 	cut := len(msgs)
-	if n := px.sever(); n == 0 {
-		t.Fatal("the proxy cut no WebSocket: the page's socket does not go through it")
-	}
-	waitFor[bool](p, "reconnecting, then live again", fmt.Sprintf(`(() => {
-		const seen = window.__tsProbe.conn.slice(%d);
-		const i = seen.indexOf("reconnecting");
-		return i >= 0 && seen.indexOf("live", i) > i &&
-			document.querySelector('[data-testid="conn-state"]').dataset.state === "live";
-	})()`, states))
+	severAndReconnect(p, px, states)
 	isJoin := func(m wsMessage) bool { return m.Sent && m.Type == "join" && m.Room == "golang" }
 	msgs = p.waitMessages("a join for golang after the cut", func(msgs []wsMessage) bool {
 		return slices.ContainsFunc(msgs[cut:], isJoin)

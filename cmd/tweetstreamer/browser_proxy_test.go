@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -220,4 +221,20 @@ func (pc *proxiedConn) copyFromServer() {
 			return
 		}
 	}
+}
+
+// severAndReconnect cuts the page's socket at the proxy and waits until
+// the page has shown that it is reconnecting and is live again; states is
+// how many connection states the probe had seen before.
+func severAndReconnect(p *browserPage, px *tcpProxy, states int) {
+	p.t.Helper()
+	if n := px.sever(); n == 0 {
+		p.t.Fatal("the proxy cut no WebSocket: the page's socket does not go through it")
+	}
+	waitFor[bool](p, "reconnecting, then live again", fmt.Sprintf(`(() => {
+		const seen = window.__tsProbe.conn.slice(%d);
+		const i = seen.indexOf("reconnecting");
+		return i >= 0 && seen.indexOf("live", i) > i &&
+			document.querySelector('[data-testid="conn-state"]').dataset.state === "live";
+	})()`, states))
 }

@@ -10,8 +10,7 @@ import (
 )
 
 // trendingLabel is how the "trending now" list shows a tag: as a hashtag,
-// unless it holds a space (a trends API may list a phrase). The script does
-// the same (trendingLabel in assets/app.js).
+// unless it holds a space (a trends API may list a phrase).
 func trendingLabel(tag string) string {
 	if strings.ContainsFunc(tag, unicode.IsSpace) {
 		return tag
@@ -31,8 +30,7 @@ func trendingTags(tags []stream.TagCount) []stream.TagCount {
 }
 
 // windowText says how far back the list counts, as "last 10 min"; "" for a
-// window of zero. The script says the same from window_s
-// (windowText in assets/app.js).
+// window of zero.
 func windowText(window time.Duration) string {
 	s := int64(window / time.Second)
 	switch {

@@ -38,7 +38,7 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 		}
 		m.Big = r.URL.Query().Get("big") == "1"
 		seen := map[string]bool{}
-		var dropped []string
+		var dropped, refused []string
 		for _, name := range openedRooms(r.URL.RawQuery) {
 			if strings.TrimSpace(name) == "" {
 				continue
@@ -47,7 +47,7 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 			if err != nil {
 				// The follow box submits ?open, so its refusal goes
 				// beside the box.
-				m.FollowError = err.Error()
+				refused = append(refused, err.Error())
 				continue
 			}
 			room = listedRoom(hub, room)
@@ -61,13 +61,14 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 			}
 			col, err := columnModel(hub, room, mayFollow(r, "document"))
 			if err != nil {
-				m.FollowError = err.Error()
+				refused = append(refused, err.Error())
 				continue
 			}
 			m.Columns = append(m.Columns, col)
 		}
 		// Listed after the columns, which may have added a trend.
 		m.Trends = trendItems(hub.Summaries())
+		m.FollowError = strings.Join(refused, "; ")
 		if len(dropped) > 0 {
 			m.Notice = fmt.Sprintf("A page can follow at most %d trends at once, so %s %s not opened: close a column first.",
 				cfg.maxRooms, strings.Join(dropped, ", "), plural(len(dropped), "was", "were"))

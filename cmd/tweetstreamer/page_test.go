@@ -64,6 +64,11 @@ func TestThePageWorksWithoutTheScript(t *testing.T) {
 		if n := doc.Find(`[data-testid="column"]`).Length(); n != 1 {
 			t.Errorf("%d columns, want golang's still open", n)
 		}
+		// Two refused names: both are explained.
+		got := s.page(t, "/?open=!!!,%07").Find(`[data-testid="follow-error"]`).Text()
+		if !strings.Contains(got, "no word to match") || !strings.Contains(got, "control character") {
+			t.Errorf("follow error %q, want both refusals", got)
+		}
 	})
 	t.Run("more columns than a page may follow are named, not dropped silently", func(t *testing.T) {
 		doc := s.page(t, "/?open=golang,rust,zig")

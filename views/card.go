@@ -1,7 +1,6 @@
 package views
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -19,11 +18,11 @@ import (
 // every room the tweet goes to, so the card carries no seq: each room's
 // seq differs, and the script adds it. It is a rooms.RenderFunc.
 func CardHTML(t stream.Tweet, matched []string) (string, error) {
-	var b strings.Builder
-	if err := Card(CardItem{Tweet: t, Matched: matched}).Render(context.Background(), &b); err != nil {
+	html, err := HTML(Card(CardItem{Tweet: t, Matched: matched}))
+	if err != nil {
 		return "", fmt.Errorf("render card %s/%s: %w", t.Source, t.ID, err)
 	}
-	return b.String(), nil
+	return html, nil
 }
 
 // cardView is what a card shows of a tweet, every part of it already checked:

@@ -31,7 +31,13 @@ func (h *Hub) Announce(kind string, v any) error {
 		frame = append(frame, ',')
 	}
 	frame = append(frame, body[1:]...)
+	h.AnnounceFrame(kind, frame)
+	return nil
+}
 
+// AnnounceFrame is Announce for a message encoded already, as another node
+// announced it: frame must be a JSON object whose "type" is kind.
+func (h *Hub) AnnounceFrame(kind string, frame []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	i := 0
@@ -41,13 +47,12 @@ func (h *Hub) Announce(kind string, v any) error {
 	if i == len(h.announced) {
 		h.announced = append(h.announced, announcement{kind: kind})
 	} else if bytes.Equal(h.announced[i].frame, frame) {
-		return nil
+		return
 	}
 	h.announced[i].frame = frame
 	for c := range h.clients {
 		c.send(entry{frame: frame})
 	}
-	return nil
 }
 
 // sendAnnouncements queues the latest announcements for a new connection.

@@ -64,13 +64,15 @@ func (c *client) handle(data []byte) {
 	case "pause":
 		r.pause(c)
 	case "resume":
-		r.resume(c, m.Mode == "live")
+		c.hub.resumeRoom(r, c, m.Mode == "live")
 	}
 }
 
 func (c *client) join(name string, m *clientMessage) {
 	if i := c.roomIndex(name); i >= 0 {
-		c.rooms[i].join(c, m.Epoch, m.Since, m.Paused)
+		if _, err := c.hub.joinRoom(c.rooms[i], c, m.Epoch, m.Since, m.Paused); err != nil {
+			c.sendJoinError(name, err)
+		}
 		return
 	}
 	if len(c.rooms) >= c.hub.cfg.MaxRoomsPerConn {
@@ -79,14 +81,25 @@ func (c *client) join(name string, m *clientMessage) {
 	}
 	r, err := c.hub.join(c, name, m.Epoch, m.Since, m.Paused)
 	if err != nil {
-		code := CodeBadRoom
-		if errors.Is(err, stream.ErrTooManyTrends) {
-			code = CodeTooManyTrends
-		}
-		c.sendError(code, err.Error(), name)
+		c.sendJoinError(name, err)
 		return
 	}
 	c.rooms = append(c.rooms, r)
+}
+
+// sendJoinError refuses a join. A full trend set is the client's to know;
+// what failed inside (a broker, a network) is logged, and the client is
+// told only that the room is unavailable for now.
+func (c *client) sendJoinError(name string, err error) {
+	switch {
+	case errors.Is(err, stream.ErrTooManyTrends):
+		c.sendError(CodeTooManyTrends, err.Error(), name)
+	case errors.Is(err, stream.ErrBadTrend):
+		c.sendError(CodeBadRoom, err.Error(), name)
+	default:
+		c.log().Warn("a join failed", "room", name, "err", err)
+		c.sendError(CodeUnavailable, "this room is unavailable right now: join again in a moment", name)
+	}
 }
 
 // roomIndex finds the room called name among the client's, or returns -1.

@@ -7,14 +7,12 @@ package rooms
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,6 +77,9 @@ type Config struct {
 	// MessageRate is how many messages per second a client may send, with
 	// bursts of twice that; zero means 20.
 	MessageRate float64
+	// Broker carries the rooms' tweets and keeps their history; nil means
+	// a MemoryBroker keeping History tweets per room, this process alone.
+	Broker Broker
 	// AllowedOrigins lists the browser origins, besides the server's own,
 	// that may open a WebSocket ("https://example.com"); "*" allows any.
 	AllowedOrigins []string
@@ -89,12 +90,15 @@ type Config struct {
 type Hub struct {
 	cfg    Config
 	log    *slog.Logger
-	epoch  string        // this process's epoch; rooms add a generation
-	gen    atomic.Uint64 // room generations, so a re-created room gets a new epoch
+	broker Broker
 	render RenderFunc
 
+	// rooms maps each room's name to it. It is replaced, never changed, so
+	// that deliveries look rooms up without a lock; h.mu serialises the
+	// replacements.
+	rooms atomic.Pointer[map[string]*room]
+
 	mu      sync.RWMutex
-	rooms   map[string]*room
 	order   []*room // configured rooms first, then custom ones as created
 	clients map[*client]struct{}
 	// announced holds the latest announcement of each kind, in the order
@@ -102,6 +106,8 @@ type Hub struct {
 	announced []announcement
 	closing   bool
 	conns     sync.WaitGroup // connection goroutines
+	// following is set once the hub follows a sequencing node (Follow).
+	following atomic.Bool
 
 	// handedOver counts connections whose reads were left to the websocket
 	// library after an unusual frame (see frameConn).
@@ -125,7 +131,10 @@ type Hub struct {
 	batching bool // false: writers write at once
 }
 
-var _ stream.Publisher = (*Hub)(nil)
+var (
+	_ stream.Publisher = (*Hub)(nil)
+	_ BrokerHandler    = (*Hub)(nil)
+)
 
 // NewHub returns a hub with one room for each trend in cfg.Trends.
 func NewHub(cfg Config) (*Hub, error) {
@@ -145,19 +154,23 @@ func NewHub(cfg Config) (*Hub, error) {
 	if cfg.History < 0 || cfg.MaxRoomsPerConn < 0 || cfg.QueueBytes < 0 {
 		return nil, errors.New("rooms: History, MaxRoomsPerConn and QueueBytes must not be negative")
 	}
+	if cfg.Broker == nil {
+		cfg.Broker = NewMemoryBroker(cfg.History)
+	}
 	h := &Hub{
 		cfg:      cfg,
 		log:      cfg.Logger,
-		epoch:    newEpoch(),
+		broker:   cfg.Broker,
 		render:   cfg.Render,
-		rooms:    make(map[string]*room),
 		clients:  make(map[*client]struct{}),
 		batching: cfg.FlushInterval > 0,
 	}
+	h.rooms.Store(&map[string]*room{})
 	now := time.Now()
 	for _, t := range cfg.Trends.List() {
 		h.addRoomLocked(t, false, now)
 	}
+	h.broker.Register(h)
 	return h, nil
 }
 
@@ -168,18 +181,26 @@ func setDefault[T comparable](v *T, def T) {
 	}
 }
 
-func newEpoch() string {
-	var b [5]byte
-	_, _ = rand.Read(b[:])
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
-}
+// room returns the room called name, or nil.
+func (h *Hub) room(name string) *room { return (*h.rooms.Load())[name] }
 
+// addRoomLocked creates the room for name, with h.mu held.
 func (h *Hub) addRoomLocked(name string, custom bool, now time.Time) *room {
-	epoch := h.epoch + strconv.FormatUint(h.gen.Add(1), 36)
-	r := newRoom(name, epoch, h.cfg.History, custom, now)
-	h.rooms[name] = r
+	r := newRoom(name, custom, now)
+	rooms := maps.Clone(*h.rooms.Load())
+	rooms[name] = r
+	h.rooms.Store(&rooms)
 	h.order = append(h.order, r)
 	return r
+}
+
+// removeRoomsLocked forgets the rooms called names, with h.mu held.
+func (h *Hub) removeRoomsLocked(names []string) {
+	rooms := maps.Clone(*h.rooms.Load())
+	for _, name := range names {
+		delete(rooms, name)
+	}
+	h.rooms.Store(&rooms)
 }
 
 // join puts c in the room for name (normalised), creating the room and
@@ -190,23 +211,20 @@ func (h *Hub) join(c *client, name, epoch string, since *uint64, paused bool) (*
 		if err != nil {
 			return nil, err
 		}
-		if r.join(c, epoch, since, paused) {
-			return r, nil
+		if ok, err := h.joinRoom(r, c, epoch, since, paused); ok {
+			return r, err
 		}
 		// The idle sweep dropped the room between the lookup and the join.
 	}
 }
 
 func (h *Hub) roomFor(name string) (*room, error) {
-	h.mu.RLock()
-	r := h.rooms[name]
-	h.mu.RUnlock()
-	if r != nil {
+	if r := h.room(name); r != nil {
 		return r, nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if r := h.rooms[name]; r != nil {
+	if r := h.room(name); r != nil {
 		return r, nil
 	}
 	if _, err := h.cfg.Trends.Add(name); err != nil {
@@ -216,8 +234,9 @@ func (h *Hub) roomFor(name string) (*room, error) {
 	return h.addRoomLocked(name, true, time.Now()), nil
 }
 
-// Publish routes t to the rooms of the trends it matched. The card is
-// rendered and the tweet encoded once; each room adds only its name and seq.
+// Publish routes t to the rooms of the trends it matched, through the
+// broker. The card is rendered and the tweet encoded once; each room adds
+// only its name and seq.
 func (h *Hub) Publish(t stream.Tweet, matched []string) {
 	html := ""
 	if h.render != nil {
@@ -232,17 +251,20 @@ func (h *Hub) Publish(t stream.Tweet, matched []string) {
 	f := newTweetFrame((*scratch)[:0], &t, matched, html)
 	*scratch = f.buf
 
-	var buf [8]*room
-	rs := buf[:0]
-	h.mu.RLock()
+	tweet := &t
+	rooms := *h.rooms.Load()
 	for _, name := range matched {
-		if r := h.rooms[name]; r != nil {
-			rs = append(rs, r)
+		r := rooms[name]
+		if r == nil {
+			continue
 		}
-	}
-	h.mu.RUnlock()
-	for _, r := range rs {
-		r.publish(&t, matched, &f)
+		err := h.broker.Publish(name, func(seq uint64) Pub {
+			frame := f.appendTo(make([]byte, 0, f.size(r.nameJSON)), r.nameJSON, seq)
+			return Pub{Seq: seq, Frame: frame, ID: t.ID, Tweet: tweet, Matched: matched}
+		})
+		if err != nil {
+			h.log.Error("publishing a tweet", "room", name, "id", t.ID, "err", err)
+		}
 	}
 }
 
@@ -253,7 +275,37 @@ func (h *Hub) Retract(source, id string) {
 	rs := slices.Clone(h.order)
 	h.mu.RUnlock()
 	for _, r := range rs {
-		r.retract(source, id)
+		if err := h.broker.Retract(r.name, source, id); err != nil {
+			h.log.Error("retracting a tweet", "room", r.name, "id", id, "err", err)
+		}
+	}
+}
+
+// HandlePub implements BrokerHandler: a tweet for the room's members.
+func (h *Hub) HandlePub(room, epoch string, p Pub) {
+	if r := h.room(room); r != nil {
+		r.deliver(epoch, p)
+	}
+}
+
+// HandleRetract implements BrokerHandler.
+func (h *Hub) HandleRetract(room string, seq uint64, id string) {
+	if r := h.room(room); r != nil {
+		r.retract(seq, id)
+	}
+}
+
+// HandleReset implements BrokerHandler.
+func (h *Hub) HandleReset(room string, hist History) {
+	if r := h.room(room); r != nil {
+		r.reset(&hist)
+	}
+}
+
+// HandleSkipped implements BrokerHandler.
+func (h *Hub) HandleSkipped(room string, from, to uint64) {
+	if r := h.room(room); r != nil {
+		r.skip(from, to)
 	}
 }
 
@@ -288,13 +340,56 @@ type Item struct {
 // Snapshot returns the state of the room for name (normalised), and false
 // when there is no such room yet.
 func (h *Hub) Snapshot(name string) (Snapshot, bool) {
-	h.mu.RLock()
-	r := h.rooms[name]
-	h.mu.RUnlock()
+	r := h.room(name)
 	if r == nil {
 		return Snapshot{}, false
 	}
-	return r.snapshot(), true
+	s, err := h.snapshot(r)
+	if err != nil {
+		h.log.Warn("no history for a room", "room", name, "err", err)
+		return Snapshot{}, false
+	}
+	return s, true
+}
+
+// snapshot asks the broker for r's history and returns what a page needs
+// to render it.
+func (h *Hub) snapshot(r *room) (Snapshot, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
+	defer cancel()
+	hist, err := h.broker.History(ctx, r.name, 0)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("rooms: the history of %q: %w", r.name, err)
+	}
+	s := Snapshot{Room: r.name, Epoch: hist.Epoch, Seq: hist.Seq}
+	s.Members, s.PerMinute = r.counts()
+	for _, p := range hist.Pubs {
+		if p.Retracted {
+			continue
+		}
+		item := Item{Seq: p.Seq, Matched: p.Matched}
+		if p.Tweet != nil {
+			item.Tweet = *p.Tweet
+		} else if err := decodeTweet(p.Frame, &item); err != nil {
+			h.log.Warn("a tweet in history that does not decode", "room", r.name, "seq", p.Seq, "err", err)
+			continue
+		}
+		s.Tweets = append(s.Tweets, item)
+	}
+	return s, nil
+}
+
+// decodeTweet fills item's tweet and matched trends from a tweet frame.
+func decodeTweet(frame []byte, item *Item) error {
+	var m struct {
+		Matched []string     `json:"matched"`
+		Tweet   stream.Tweet `json:"tweet"`
+	}
+	if err := json.Unmarshal(frame, &m); err != nil {
+		return err
+	}
+	item.Tweet, item.Matched = m.Tweet, m.Matched
+	return nil
 }
 
 // Open returns the state of the room for name (normalised) as Snapshot
@@ -307,24 +402,18 @@ func (h *Hub) Snapshot(name string) (Snapshot, bool) {
 // A render counts as someone watching: a custom room with no member stays
 // for IdleTrendTTL after the last page that showed it.
 func (h *Hub) Open(name string) (Snapshot, error) {
-	for {
-		r, err := h.roomFor(name)
-		if err != nil {
-			return Snapshot{}, err
-		}
-		if s, ok := r.openSnapshot(time.Now()); ok {
-			return s, nil
-		}
-		// The idle sweep dropped the room between the lookup and now.
+	if err := h.Want(name); err != nil {
+		return Snapshot{}, err
 	}
+	r := h.room(name)
+	if r == nil {
+		return Snapshot{}, fmt.Errorf("rooms: the room %q was dropped meanwhile", name)
+	}
+	return h.snapshot(r)
 }
 
 // Has reports whether there is a room for name (normalised).
-func (h *Hub) Has(name string) bool {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.rooms[name] != nil
-}
+func (h *Hub) Has(name string) bool { return h.room(name) != nil }
 
 // Summaries returns every room's line of the trend list, configured trends
 // first.
@@ -338,9 +427,8 @@ func (h *Hub) Summaries() []Summary {
 func (h *Hub) summariesLocked() []Summary {
 	out := make([]Summary, len(h.order))
 	for i, r := range h.order {
-		r.mu.Lock()
-		out[i] = Summary{Room: r.name, Members: len(r.members), PerMinute: max(r.lastStats[1], 0), Custom: r.custom}
-		r.mu.Unlock()
+		members, perMinute := r.counts()
+		out[i] = Summary{Room: r.name, Members: members, PerMinute: perMinute, Custom: r.custom}
 	}
 	return out
 }
@@ -467,13 +555,17 @@ func (h *Hub) pingAll() {
 }
 
 func (h *Hub) tick(now time.Time) {
-	h.sweepIdle(now)
+	following := h.following.Load()
+	if !following {
+		h.sweepIdle(now)
+	}
 	h.mu.RLock()
 	rs := slices.Clone(h.order)
 	h.mu.RUnlock()
 	summaries := make([]Summary, len(rs))
 	for i, r := range rs {
-		summaries[i] = r.tick(now)
+		summaries[i] = r.tick(now, following)
+		h.unsubscribeIdle(r, now)
 	}
 	// Every connection gets the list, so it goes out at once only when a
 	// trend or a member count changed; a change of rates alone waits for
@@ -563,21 +655,69 @@ func (h *Hub) sweepIdle(now time.Time) {
 	cutoff := now.Add(-h.cfg.IdleTrendTTL)
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	var dropped []string
 	h.order = slices.DeleteFunc(h.order, func(r *room) bool {
 		if !r.custom {
 			return false
 		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if len(r.members) > 0 || !r.emptyAt.Before(cutoff) {
+		if r.membersLocked() > 0 || !r.emptyAt.Before(cutoff) {
 			return false
 		}
 		r.deleted = true
-		delete(h.rooms, r.name)
-		h.cfg.Trends.Remove(r.name)
-		h.log.Info("idle custom trend dropped", "trend", r.name)
+		dropped = append(dropped, r.name)
 		return true
 	})
+	if len(dropped) == 0 {
+		return
+	}
+	h.removeRoomsLocked(dropped)
+	for _, name := range dropped {
+		h.cfg.Trends.Remove(name)
+		// Nothing delivers to a room with h.mu held, so the broker can
+		// forget the room before a join creates it again.
+		if err := h.broker.RemoveHistory(name); err != nil {
+			h.log.Warn("forgetting an idle room", "room", name, "err", err)
+		}
+		h.log.Info("idle custom trend dropped", "trend", name)
+	}
+}
+
+// subscribe makes sure this node receives r's tweets.
+func (h *Hub) subscribe(r *room) error {
+	r.subMu.Lock()
+	defer r.subMu.Unlock()
+	if r.subscribed {
+		return nil
+	}
+	if err := h.broker.Subscribe(r.name); err != nil {
+		return fmt.Errorf("rooms: subscribing to %q: %w", r.name, err)
+	}
+	r.subscribed = true
+	return nil
+}
+
+// unsubscribeIdle stops receiving r's tweets once it has had no member on
+// this node for a stats interval: a reload, which leaves and joins again,
+// keeps the subscription.
+func (h *Hub) unsubscribeIdle(r *room, now time.Time) {
+	r.subMu.Lock()
+	defer r.subMu.Unlock()
+	if !r.subscribed {
+		return
+	}
+	r.mu.Lock()
+	idle := len(r.members) == 0 && now.Sub(r.emptyAt) >= h.cfg.StatsInterval
+	r.mu.Unlock()
+	if !idle {
+		return
+	}
+	if err := h.broker.Unsubscribe(r.name); err != nil {
+		h.log.Warn("unsubscribing from an idle room", "room", r.name, "err", err)
+		return
+	}
+	r.subscribed = false
 }
 
 // Close closes every connection with 1001 (going away), refuses new ones,

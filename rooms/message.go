@@ -17,6 +17,9 @@ const (
 	CodeTooManyTrends = "too_many_trends"
 	CodeRateLimited   = "rate_limited"
 	CodeNotJoined     = "not_joined"
+	// CodeUnavailable extends the protocol: the room cannot be joined for
+	// now (its history is out of reach), and a later join may succeed.
+	CodeUnavailable = "unavailable"
 )
 
 // clientMessage is any message a client sends; which fields count depends on

@@ -1,11 +1,11 @@
 package rooms
 
 import (
+	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
-
-	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
 // member is a connection's place in a room.
@@ -17,35 +17,66 @@ type member struct {
 	paused   bool
 	pausedAt uint64
 	lastHeld uint64
+	// While the member waits for its backlog from the broker (a join, a
+	// resume), syncing holds the token of that wait, and what the room
+	// delivers meanwhile waits in pending, in order, to follow the backlog.
+	// Only the connection's own reader starts a wait, one at a time.
+	syncing uint64
+	pending []entry
+	// lost is the range of tweets pending had to let go, past maxPending.
+	lost [2]uint64
 }
 
-// room is one trend's channel: its members, its sequence and its history.
+// maxPending bounds what a member keeps while it waits for its backlog;
+// past it, the oldest tweets become a `skipped`.
+const maxPending = 4096
+
+// maxRetracted bounds the retracted seqs a room remembers for counting what
+// a paused member holds: far more than any history holds.
+const maxRetracted = 1024
+
+// historyTimeout bounds a wait for a room's history from the broker.
+const historyTimeout = 5 * time.Second
+
+// room is one trend's channel on this node: its members and where its
+// stream stands here. The broker owns the room's sequence and history.
 // Every change to a room and every message it queues happen under its
 // mutex, so each member sees joined, backlog, live tweets and left in order.
 type room struct {
 	name     string
 	nameJSON []byte
-	epoch    string
 	// custom rooms were added by a join and are dropped when idle.
 	custom bool
 
-	mu        sync.Mutex
-	deleted   bool // set when the hub dropped the room; a join then retries
-	seq       uint64
-	history   history
-	members   []*member
-	byClient  map[*client]*member
-	published uint64    // tweets ever published, for the per-minute rate
-	emptyAt   time.Time // when the last member left (custom rooms)
+	mu      sync.Mutex
+	deleted bool // set when the hub dropped the room; a join then retries
+	// epoch and seq are the latest position delivered here.
+	epoch    string
+	seq      uint64
+	members  []*member
+	byClient map[*client]*member
+	// remote counts the room's members on the cluster's other nodes.
+	remote int
+	// retracted lists the seqs of this epoch withdrawn, ascending.
+	retracted []uint64
+	syncs     uint64    // the last sync token given out
+	published uint64    // tweets ever delivered, for the per-minute rate
+	emptyAt   time.Time // when the last member left
 	rate      rateWindow
 	lastStats [2]int // members and per-minute last sent
+	// followedRate is the per-minute rate the sequencing node reports,
+	// used instead of the room's own on a node that follows one.
+	followedRate int
+
+	// subMu serialises subscribing and unsubscribing the room.
+	subMu      sync.Mutex
+	subscribed bool
 }
 
-func newRoom(name, epoch string, historySize int, custom bool, now time.Time) *room {
+func newRoom(name string, custom bool, now time.Time) *room {
 	nameJSON, _ := json.Marshal(name)
 	r := &room{
-		name: name, nameJSON: nameJSON, epoch: epoch, custom: custom,
-		history:   newHistory(historySize),
+		name: name, nameJSON: nameJSON, custom: custom,
 		byClient:  make(map[*client]*member),
 		emptyAt:   now,
 		lastStats: [2]int{-1, -1},
@@ -54,59 +85,182 @@ func newRoom(name, epoch string, historySize int, custom bool, now time.Time) *r
 	return r
 }
 
+// membersLocked counts the room's members across the cluster.
+func (r *room) membersLocked() int { return len(r.members) + r.remote }
+
 // join adds c to the room and queues `joined` and the backlog: the recent
 // history, or everything after since when the client recovers the same
 // epoch. A repeated join answers `joined` again without a backlog, unless it
 // asks to recover with since. A paused join holds the backlog back, as a
 // pause would have: from since when it recovers, else from the oldest tweet
 // history has, and says in `joined` how many are held. It reports false
-// when the room was dropped meanwhile.
-func (r *room) join(c *client, epoch string, since *uint64, paused bool) bool {
+// when the room was dropped meanwhile, and fails when the broker cannot say
+// where the room stands; a fresh member is then not added.
+//
+// The backlog comes from the broker, asked with the room's lock released:
+// the member is in the room first (subscribe first), and what arrives
+// while it waits follows its backlog, without what the backlog had.
+func (h *Hub) joinRoom(r *room, c *client, epoch string, since *uint64, paused bool) (bool, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.deleted {
-		return false
+		r.mu.Unlock()
+		return false, nil
 	}
 	m, already := r.byClient[c]
-	if !already {
-		m = &member{c: c, idx: len(r.members)}
-		r.members = append(r.members, m)
-		r.byClient[c] = m
+	if already && since == nil {
+		defer r.mu.Unlock()
+		msg := joinedMessage{Type: "joined", Room: r.name, Epoch: r.epoch, Seq: r.seq, Members: r.membersLocked()}
+		if paused {
+			if !m.paused {
+				m.paused, m.pausedAt, m.lastHeld = true, r.seq, 0
+			}
+			held := r.heldLocked(m)
+			m.lastHeld, msg.Held = held, &held
+		}
+		c.send(entry{frame: encode(msg), room: r})
+		return true, nil
 	}
-	msg := joinedMessage{Type: "joined", Room: r.name, Epoch: r.epoch, Seq: r.seq, Members: len(r.members)}
-	from, backlog := uint64(0), !already // a fresh join gets all the history there is
+	if !already {
+		m = r.addLocked(c)
+	}
+	token := r.startSyncLocked(m)
+	r.mu.Unlock()
+
+	hist, err := h.historyFor(r, since, epoch)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.byClient[c] != m || m.syncing != token {
+		return true, nil // a new epoch restarted the member meanwhile
+	}
+	if err != nil {
+		m.syncing, m.pending = 0, nil
+		if !already {
+			r.removeLocked(c, time.Now())
+		}
+		return true, err
+	}
+	r.learnLocked(&hist)
+	msg := joinedMessage{Type: "joined", Room: r.name, Epoch: hist.Epoch, Seq: hist.Seq, Members: r.membersLocked()}
+	from := uint64(0)
 	if since != nil {
-		recovered := epoch == r.epoch && *since <= r.seq &&
-			(r.history.n == 0 && *since == r.seq || r.history.n > 0 && *since+1 >= r.history.oldestSeq())
+		recovered := hist.covers(epoch, *since)
 		msg.Recovered = &recovered
-		backlog = true
 		if recovered {
 			from = *since
 		}
 	}
-	if paused {
-		if !m.paused {
-			if backlog && from == 0 && r.history.n > 0 {
-				from = r.history.oldestSeq() - 1
-			} else if !backlog {
-				from = r.seq
-			}
-			m.paused, m.pausedAt = true, from
+	if paused && !m.paused {
+		if from == 0 && hist.Oldest > 0 {
+			from = hist.Oldest - 1
 		}
+		m.paused, m.pausedAt = true, from
+	}
+	if paused {
+		r.finishSyncLocked(m, hist.Seq)
 		held := r.heldLocked(m)
 		m.lastHeld, msg.Held = held, &held
 		c.send(entry{frame: encode(msg), room: r})
-		return true
+		return true, nil
 	}
 	c.send(entry{frame: encode(msg), room: r})
-	if backlog {
-		r.history.after(from, func(rec *record) {
-			if !rec.retracted {
-				c.send(entry{frame: rec.frame, room: r, seq: rec.seq})
-			}
-		})
+	for _, p := range hist.Pubs {
+		if p.Seq > from && !p.Retracted {
+			c.send(entry{frame: p.Frame, room: r, seq: p.Seq})
+		}
 	}
-	return true
+	r.finishSyncLocked(m, hist.Seq)
+	return true, nil
+}
+
+// historyFor asks the broker for the room's history after since, or all
+// of it when since is nil or cannot be recovered from.
+func (h *Hub) historyFor(r *room, since *uint64, epoch string) (History, error) {
+	if err := h.subscribe(r); err != nil {
+		return History{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
+	defer cancel()
+	if since == nil || *since == 0 {
+		return h.broker.History(ctx, r.name, 0)
+	}
+	hist, err := h.broker.History(ctx, r.name, *since)
+	if err != nil || hist.covers(epoch, *since) {
+		return hist, err
+	}
+	return h.broker.History(ctx, r.name, 0)
+}
+
+// addLocked makes c a member.
+func (r *room) addLocked(c *client) *member {
+	m := &member{c: c, idx: len(r.members)}
+	r.members = append(r.members, m)
+	r.byClient[c] = m
+	return m
+}
+
+// startSyncLocked makes m wait for a backlog, and returns the wait's token.
+func (r *room) startSyncLocked(m *member) uint64 {
+	r.syncs++
+	m.syncing, m.pending, m.lost = r.syncs, nil, [2]uint64{}
+	return r.syncs
+}
+
+// finishSyncLocked ends m's wait for a backlog that went up to upTo: what
+// arrived meanwhile and the backlog did not have goes out after it (for a
+// paused member, only what is not a tweet).
+func (r *room) finishSyncLocked(m *member, upTo uint64) {
+	pending, lost := m.pending, m.lost
+	m.syncing, m.pending, m.lost = 0, nil, [2]uint64{}
+	if lost[1] > upTo && !m.paused {
+		from := max(lost[0], upTo+1)
+		m.c.send(entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: lost[1], Count: lost[1] - from + 1}), room: r})
+	}
+	for _, e := range pending {
+		switch {
+		case e.isTweet() && (m.paused || e.seq <= upTo):
+		case e.skip && (m.paused || e.to <= upTo):
+		default:
+			m.c.send(e)
+		}
+	}
+}
+
+// deliverLocked queues e for m, or keeps it for after m's backlog.
+func (r *room) deliverLocked(m *member, e entry) {
+	if m.syncing == 0 {
+		m.c.send(e)
+		return
+	}
+	if len(m.pending) == maxPending {
+		i := slices.IndexFunc(m.pending, func(e entry) bool { return e.isTweet() })
+		if i >= 0 {
+			if m.lost[1] == 0 {
+				m.lost[0] = m.pending[i].seq
+			}
+			m.lost[1] = m.pending[i].seq
+			m.pending = slices.Delete(m.pending, i, i+1)
+		}
+	}
+	m.pending = append(m.pending, e)
+}
+
+// learnLocked takes from a history what the room did not know: its
+// position, for a room that has delivered nothing yet, and the tweets
+// retracted.
+func (r *room) learnLocked(h *History) {
+	if r.epoch == "" {
+		r.epoch = h.Epoch
+	}
+	if h.Epoch != r.epoch {
+		return
+	}
+	r.seq = max(r.seq, h.Seq)
+	for _, p := range h.Pubs {
+		if p.Retracted {
+			r.noteRetractedLocked(p.Seq)
+		}
+	}
 }
 
 // leave removes c and queues `left`. It reports false when c was not in the
@@ -161,117 +315,212 @@ func (r *room) pause(c *client) bool {
 // resume ends a pause. In replay mode it queues what was held back, as far
 // as history still has it, after a `skipped` for what it no longer has; live
 // mode skips all of it. It reports false when c is not a member.
-func (r *room) resume(c *client, live bool) bool {
+func (h *Hub) resumeRoom(r *room, c *client, live bool) bool {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	m, ok := r.byClient[c]
-	if !ok {
-		return false
-	}
-	if !m.paused {
-		return true
+	if !ok || !m.paused {
+		r.mu.Unlock()
+		return ok
 	}
 	m.paused = false
-	from := m.pausedAt + 1
-	if from > r.seq {
+	from, upTo := m.pausedAt+1, r.seq
+	if from > upTo {
+		r.mu.Unlock()
 		return true
 	}
-	if !live && r.history.n > 0 {
-		if oldest := r.history.oldestSeq(); oldest > from {
-			c.send(entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: oldest - 1, Count: oldest - from}), room: r})
+	if live {
+		defer r.mu.Unlock()
+		c.send(r.skippedEntry(from, upTo))
+		return true
+	}
+	token, epoch := r.startSyncLocked(m), r.epoch
+	r.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
+	hist, err := h.broker.History(ctx, r.name, from-1)
+	cancel()
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.byClient[c] != m || m.syncing != token {
+		return true
+	}
+	if err != nil || hist.Epoch != epoch {
+		// Never a silent gap: what the broker could not give is skipped.
+		c.send(r.skippedEntry(from, upTo))
+		r.finishSyncLocked(m, upTo)
+		return true
+	}
+	if hist.Oldest == 0 || hist.Oldest > from {
+		to := hist.Seq
+		if hist.Oldest > 0 {
+			to = hist.Oldest - 1
 		}
-		r.history.after(m.pausedAt, func(rec *record) {
-			if !rec.retracted {
-				c.send(entry{frame: rec.frame, room: r, seq: rec.seq})
-			}
-		})
-		return true
+		if to >= from {
+			c.send(r.skippedEntry(from, to))
+		}
 	}
-	c.send(entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: r.seq, Count: r.seq - from + 1}), room: r})
+	for _, p := range hist.Pubs {
+		if p.Seq >= from && !p.Retracted {
+			c.send(entry{frame: p.Frame, room: r, seq: p.Seq})
+		}
+	}
+	r.finishSyncLocked(m, max(hist.Seq, upTo))
 	return true
 }
 
-// publish gives t the room's next seq, keeps it in history and queues it
-// for every member that is not paused. The frame is built once and shared.
-func (r *room) publish(t *stream.Tweet, matched []string, f *tweetFrame) {
+func (r *room) skippedEntry(from, to uint64) entry {
+	return entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: to, Count: to - from + 1}), room: r}
+}
+
+// deliver queues a tweet of the room's stream for every member that is not
+// paused. A seq the room has delivered already is dropped.
+func (r *room) deliver(epoch string, p Pub) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.seq++
+	if r.epoch == "" {
+		r.epoch = epoch
+	}
+	if epoch != r.epoch || p.Seq <= r.seq {
+		return
+	}
+	r.seq = p.Seq
 	r.published++
-	frame := f.appendTo(make([]byte, 0, f.size(r.nameJSON)), r.nameJSON, r.seq)
-	r.history.push(record{seq: r.seq, tweet: *t, matched: matched, frame: frame})
-	e := entry{frame: frame, room: r, seq: r.seq}
+	e := entry{frame: p.Frame, room: r, seq: p.Seq}
 	for _, m := range r.members {
 		if !m.paused {
-			m.c.send(e)
+			r.deliverLocked(m, e)
 		}
 	}
 }
 
-// retract withdraws a tweet from history and tells every member. It reports
-// whether the room had it.
-func (r *room) retract(source, id string) bool {
+// retract tells every member that the tweet at seq was withdrawn.
+func (r *room) retract(seq uint64, id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rec := r.history.find(source, id)
-	if rec == nil {
-		return false
-	}
-	rec.retracted, rec.frame, rec.tweet, rec.matched = true, nil, stream.Tweet{}, nil
-	frame := encode(retractMessage{Type: "retract", Room: r.name, Seq: rec.seq, ID: id})
+	r.noteRetractedLocked(seq)
+	e := entry{frame: encode(retractMessage{Type: "retract", Room: r.name, Seq: seq, ID: id}), room: r}
 	for _, m := range r.members {
-		m.c.send(entry{frame: frame, room: r})
+		r.deliverLocked(m, e)
 	}
-	return true
 }
 
-// openSnapshot is snapshot for a page that shows the room: it counts as
-// watching it at now. It reports false when the room was dropped.
-func (r *room) openSnapshot(now time.Time) (Snapshot, bool) {
+// skip tells every member that is not paused that the tweets from..to were
+// lost on the way to this node.
+func (r *room) skip(from, to uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if to <= r.seq {
+		return
+	}
+	from = max(from, r.seq+1)
+	r.seq = to
+	e := entry{skip: true, room: r, from: from, to: to, count: to - from + 1}
+	for _, m := range r.members {
+		if !m.paused {
+			r.deliverLocked(m, e)
+		}
+	}
+}
+
+// reset starts the room over from a new epoch: every member gets a fresh
+// `joined` with recovered false, then the new epoch's history (a paused
+// member holds it, and is told how much).
+func (r *room) reset(h *History) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.epoch, r.seq, r.retracted = h.Epoch, h.Seq, nil
+	r.learnLocked(h)
+	recovered := false
+	for _, m := range r.members {
+		m.syncing, m.pending, m.lost = 0, nil, [2]uint64{}
+		msg := joinedMessage{Type: "joined", Room: r.name, Epoch: h.Epoch, Seq: h.Seq, Members: r.membersLocked(), Recovered: &recovered}
+		if m.paused {
+			m.pausedAt = 0
+			if h.Oldest > 0 {
+				m.pausedAt = h.Oldest - 1
+			}
+			held := r.heldLocked(m)
+			m.lastHeld, msg.Held = held, &held
+			m.c.send(entry{frame: encode(msg), room: r})
+			continue
+		}
+		m.c.send(entry{frame: encode(msg), room: r})
+		for _, p := range h.Pubs {
+			if !p.Retracted {
+				m.c.send(entry{frame: p.Frame, room: r, seq: p.Seq})
+			}
+		}
+	}
+}
+
+// noteRetractedLocked remembers that the tweet at seq was withdrawn.
+func (r *room) noteRetractedLocked(seq uint64) {
+	i, found := slices.BinarySearch(r.retracted, seq)
+	if found {
+		return
+	}
+	r.retracted = slices.Insert(r.retracted, i, seq)
+	if len(r.retracted) > maxRetracted {
+		r.retracted = slices.Delete(r.retracted, 0, len(r.retracted)-maxRetracted)
+	}
+}
+
+// heldLocked counts the tweets held back for the paused member m: those
+// published since its pause, less those their authors withdrew, which a
+// resume will not send.
+func (r *room) heldLocked(m *member) uint64 {
+	if r.seq <= m.pausedAt {
+		return 0
+	}
+	i, _ := slices.BinarySearch(r.retracted, m.pausedAt+1)
+	return r.seq - m.pausedAt - uint64(len(r.retracted)-i)
+}
+
+// watch counts a page that shows the room as someone watching it at now.
+// It reports false when the room was dropped.
+func (r *room) watch(now time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.deleted {
-		return Snapshot{}, false
+		return false
 	}
 	if len(r.members) == 0 {
 		r.emptyAt = now
 	}
-	return r.snapshotLocked(), true
+	return true
 }
 
-// snapshot returns what a page needs to render the room's column.
-func (r *room) snapshot() Snapshot {
+// counts returns the room's members across the cluster and its rate.
+func (r *room) counts() (members, perMinute int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.snapshotLocked()
-}
-
-func (r *room) snapshotLocked() Snapshot {
-	s := Snapshot{Room: r.name, Epoch: r.epoch, Seq: r.seq, Members: len(r.members), PerMinute: r.lastStats[1]}
-	if s.PerMinute < 0 {
-		s.PerMinute = 0
-	}
-	r.history.after(0, func(rec *record) {
-		if !rec.retracted {
-			s.Tweets = append(s.Tweets, Item{Seq: rec.seq, Tweet: rec.tweet, Matched: rec.matched})
-		}
-	})
-	return s
+	return r.membersLocked(), max(r.lastStats[1], 0)
 }
 
 // tick samples the publish rate and, when members or the rate changed since
 // the last tick, queues `stats` for every member. A paused member also gets
 // it when the count of tweets held back for it grew, with that count: its
-// own message, where the others share one. It returns the room's summary.
-func (r *room) tick(now time.Time) Summary {
+// own message, where the others share one. A member still waiting for its
+// backlog is left out. It returns the room's summary.
+func (r *room) tick(now time.Time, following bool) Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	perMinute := r.rate.observe(now, r.published)
-	stats := [2]int{len(r.members), perMinute}
+	if following {
+		perMinute = r.followedRate
+	}
+	if r.remote > 0 {
+		r.emptyAt = now
+	}
+	stats := [2]int{r.membersLocked(), perMinute}
 	changed := stats != r.lastStats
 	r.lastStats = stats
 	var shared []byte
 	for _, m := range r.members {
+		if m.syncing != 0 {
+			continue
+		}
 		msg := statsMessage{Type: "stats", Room: r.name, Members: stats[0], PerMinute: stats[1]}
 		if m.paused {
 			held := r.heldLocked(m)
@@ -292,13 +541,6 @@ func (r *room) tick(now time.Time) Summary {
 		m.c.send(entry{frame: shared, room: r})
 	}
 	return Summary{Room: r.name, Members: stats[0], PerMinute: perMinute, Custom: r.custom}
-}
-
-// heldLocked counts the tweets held back for the paused member m: those
-// published since its pause, less those their authors withdrew, which a
-// resume will not send.
-func (r *room) heldLocked(m *member) uint64 {
-	return r.seq - m.pausedAt - r.history.retractedAfter(m.pausedAt)
 }
 
 // rateWindow turns a growing counter into a count over the last minute,

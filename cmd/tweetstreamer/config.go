@@ -24,6 +24,9 @@ const twitterMaxTrack = 400
 // sources are the values of -source.
 var sources = []string{"mock", "replay", "jetstream", "twitter"}
 
+// roles are the values of -role: a process's part in a cluster.
+var roles = []string{"all", "ingest", "web"}
+
 // config is everything the flags and the environment set.
 type config struct {
 	record bool // `tweetstreamer record`: the recording flags below apply
@@ -55,6 +58,8 @@ type config struct {
 	logLevel        string
 	debugAddr       string
 	flushInterval   time.Duration
+	nats            string
+	role            string
 
 	// tweetstreamer record
 	duration  time.Duration
@@ -136,6 +141,8 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 		fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
 		fs.DurationVar(&cfg.flushInterval, "flush-interval", 20*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
 		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
+		fs.StringVar(&cfg.nats, "nats", "", "`URL` of a NATS server (nats://127.0.0.1:4222) to run the rooms over, with other processes; empty runs alone")
+		fs.StringVar(&cfg.role, "role", "all", "this process's part: all (everything), ingest (the source and the rooms' history; serves /healthz and /readyz only) or web (the page and /ws); ingest and web need -nats")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "%s\n\nEvery flag can also be set in the environment: -mock-rate is %s. The twitter source reads its\n"+
@@ -206,6 +213,10 @@ func (c config) validate() error {
 		return bad("-duration must be above 0")
 	case c.record:
 		// The server's own flags are not parsed when recording.
+	case !slices.Contains(roles, c.role):
+		return bad("-role must be one of %s, not %q", strings.Join(roles, ", "), c.role)
+	case c.role != "all" && c.nats == "":
+		return bad("-role %s needs -nats: the URL of the NATS server the cluster shares", c.role)
 	case c.history < 1:
 		return bad("-history must be at least 1")
 	case c.maxRooms < 1:

@@ -96,23 +96,28 @@ func handleColumn(logger *slog.Logger, hub *rooms.Hub) http.Handler {
 	})
 }
 
-// handleHealthz answers 200 while the server is serving, with the source's
+// handleHealthz answers 200 while the process is alive, with the source's
 // state for a human or a probe to read: the ingester's view, and for a live
 // source its upstream's (connected, backing off until when, failed and why)
-// and its own counters.
+// and its own counters. A web node, which runs no source, names its role
+// only; whether a node can serve is /readyz's to say.
 func handleHealthz(cfg config, ingester *stream.Ingester, live *live) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := ingester.Stats()
-		source := map[string]any{
-			"name": cfg.source, "state": s.State, "last_error": s.LastError,
-			"received": s.Received, "matched": s.Matched, "unmatched": s.Unmatched, "restarts": s.Restarts,
-		}
-		if upstream, _, _ := live.snapshot(); upstream != nil {
-			source["upstream"] = upstream
+		body := map[string]any{"status": "ok", "role": cfg.role}
+		if ingester != nil {
+			s := ingester.Stats()
+			source := map[string]any{
+				"name": cfg.source, "state": s.State, "last_error": s.LastError,
+				"received": s.Received, "matched": s.Matched, "unmatched": s.Unmatched, "restarts": s.Restarts,
+			}
+			if upstream, _, _ := live.snapshot(); upstream != nil {
+				source["upstream"] = upstream
+			}
+			body["source"] = source
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "source": source})
+		_ = json.NewEncoder(w).Encode(body)
 	})
 }
 

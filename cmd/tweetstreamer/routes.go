@@ -16,12 +16,13 @@ import (
 // not wrapped at all: an upgrade hijacks the connection, and what follows
 // is WebSocket frames, not a body to compress. The assets compress
 // themselves, once at the start, and negotiate their own ETags.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live) {
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live, ready func() error) {
 	compress := newCompressor()
 	mux.Handle("GET /{$}", compress(handleIndex(logger, cfg, hub, live)))
 	mux.Handle("GET /column", compress(handleColumn(logger, hub)))
 	mux.Handle("GET /ws", hub)
 	mux.Handle("GET /healthz", compress(handleHealthz(cfg, ingester, live)))
+	mux.Handle("GET /readyz", handleReadyz(ready))
 	mux.Handle("GET "+assets.Prefix, http.StripPrefix(assets.Prefix, assets.Handler()))
 }
 
@@ -54,10 +55,12 @@ func newCompressor() func(http.Handler) http.HandlerFunc {
 }
 
 // NewServer returns the application's HTTP handler: every route, behind the
-// security headers every response carries.
-func NewServer(logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live) http.Handler {
+// security headers every response carries. ingester and live are nil on a
+// web node, which runs no source; ready says whether the node can serve
+// (/readyz).
+func NewServer(logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live, ready func() error) http.Handler {
 	mux := http.NewServeMux()
-	addRoutes(mux, logger, cfg, hub, ingester, live)
+	addRoutes(mux, logger, cfg, hub, ingester, live, ready)
 	return withSecurityHeaders(mux)
 }
 

@@ -44,12 +44,62 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return record(ctx, cfg, logger, stdout)
 	}
 
-	trends, source, err := newTrendsAndSource(cfg, logger)
+	var n node
+	if cfg.nats == "" {
+		n, err = newSingleNode(cfg, logger)
+	} else {
+		n, err = newClusterNode(cfg, logger)
+	}
 	if err != nil {
 		return err
 	}
-	hub, err := rooms.NewHub(rooms.Config{
+	defer n.close()
+	return serve(ctx, cfg, logger, stdout, n)
+}
+
+// node is what one process runs: its HTTP handler, the ingester when it
+// runs the source, the hubs whose loops it runs and whose connections it
+// closes on shutdown, and the loops that go with them.
+type node struct {
+	handler  http.Handler
+	ingester *stream.Ingester // nil on a web node
+	hubs     []*rooms.Hub
+	loops    []func(context.Context)
+	// close releases what the node holds, after everything stopped.
+	close func()
+	// about says what the node serves, for the line at the start.
+	about string
+}
+
+// newSingleNode is the default: everything in one process, the rooms in
+// memory.
+func newSingleNode(cfg config, logger *slog.Logger) (node, error) {
+	trends, source, err := newTrendsAndSource(cfg, logger)
+	if err != nil {
+		return node{}, err
+	}
+	hub, err := newHub(cfg, logger, trends, nil)
+	if err != nil {
+		return node{}, err
+	}
+	live := newLive(hub, cfg, source, logger)
+	ingester := &stream.Ingester{Source: source, Trends: trends, Publisher: hub, Logger: logger, Observe: live.observe}
+	return node{
+		handler:  NewServer(logger, cfg, hub, ingester, live, readyAlways),
+		ingester: ingester,
+		hubs:     []*rooms.Hub{hub},
+		loops:    []func(context.Context){live.run},
+		close:    func() {},
+		about:    fmt.Sprintf("source %s, %d trends", cfg.source, len(cfg.trends)),
+	}, nil
+}
+
+// newHub returns the hub of a node that serves the page, on broker (nil:
+// in memory).
+func newHub(cfg config, logger *slog.Logger, trends rooms.TrendSet, broker rooms.Broker) (*rooms.Hub, error) {
+	return rooms.NewHub(rooms.Config{
 		Trends: trends,
+		Broker: broker,
 		Render: views.CardHTML,
 		RenderTrends: func(list []rooms.Summary) (string, error) {
 			return views.HTML(views.TrendItems(trendItems(list), views.Links{}))
@@ -61,12 +111,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		FlushInterval:   flushInterval(cfg.flushInterval),
 		AllowedOrigins:  cfg.allowedOrigins,
 	})
-	if err != nil {
-		return err
-	}
-	live := newLive(hub, cfg, source, logger)
-	ingester := &stream.Ingester{Source: source, Trends: trends, Publisher: hub, Logger: logger, Observe: live.observe}
+}
 
+// readyAlways is /readyz of a process that runs alone: serving is being
+// ready.
+func readyAlways() error { return nil }
+
+// serve serves n on cfg.addr and blocks until ctx is done, then shuts down
+// in order.
+func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer, n node) error {
 	if cfg.debugAddr != "" {
 		debug, err := serveDebug(cfg.debugAddr, logger)
 		if err != nil {
@@ -79,14 +132,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
 	}
 	srv := &http.Server{
-		Handler:           NewServer(logger, cfg, hub, ingester, live),
+		Handler:           n.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 
-	// The ingester and the hub's loop each get their own context, so that
-	// shutdown can stop the source first. run owns all three goroutines and
-	// waits for them before it returns.
+	// The ingester and the hubs' loops each get their own context, so that
+	// shutdown can stop the source first. serve owns every goroutine it
+	// starts and waits for them before it returns.
 	ingestCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopIngest()
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
@@ -101,13 +154,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ingesting := make(chan struct{})
 	go func() {
 		defer close(ingesting)
-		_ = ingester.Run(ingestCtx)
+		if n.ingester != nil {
+			_ = n.ingester.Run(ingestCtx)
+		}
 	}()
-	wg.Go(func() { _ = hub.Run(hubCtx) })
-	wg.Go(func() { live.run(hubCtx) })
+	for _, hub := range n.hubs {
+		wg.Go(func() { _ = hub.Run(hubCtx) })
+	}
+	for _, loop := range n.loops {
+		wg.Go(func() { loop(hubCtx) })
+	}
 
-	fmt.Fprintf(stdout, "tweetstreamer: serving on %s (source %s, %d trends)\n", displayURL(ln.Addr()), cfg.source, len(cfg.trends))
-	logger.Info("serving", "addr", ln.Addr().String(), "source", cfg.source, "trends", trends.List())
+	fmt.Fprintf(stdout, "tweetstreamer: serving on %s (%s)\n", displayURL(ln.Addr()), n.about)
+	logger.Info("serving", "addr", ln.Addr().String(), "role", cfg.role, "source", cfg.source)
 
 	var runErr error
 	select {
@@ -125,8 +184,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-shutdownCtx.Done():
 		logger.Warn("the source did not stop in time")
 	}
-	if err := hub.Close(shutdownCtx); err != nil {
-		logger.Warn("closing connections", "err", err)
+	for _, hub := range n.hubs {
+		if err := hub.Close(shutdownCtx); err != nil {
+			logger.Warn("closing connections", "err", err)
+		}
 	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("stopping the HTTP server", "err", err)

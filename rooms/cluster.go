@@ -76,7 +76,7 @@ func (h *Hub) Follow(list []Summary) {
 	for _, s := range list {
 		if r := rooms[s.Room]; r != nil {
 			r.mu.Lock()
-			r.followedRate = s.PerMinute
+			r.followedRate, r.custom = s.PerMinute, s.Custom
 			r.mu.Unlock()
 		}
 	}

@@ -361,8 +361,8 @@ func (h *Hub) snapshot(r *room) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("rooms: the history of %q: %w", r.name, err)
 	}
-	s := Snapshot{Room: r.name, Epoch: hist.Epoch, Seq: hist.Seq}
-	s.Members, s.PerMinute = r.counts()
+	sum := r.summary()
+	s := Snapshot{Room: r.name, Epoch: hist.Epoch, Seq: hist.Seq, Members: sum.Members, PerMinute: sum.PerMinute}
 	for _, p := range hist.Pubs {
 		if p.Retracted {
 			continue
@@ -427,8 +427,7 @@ func (h *Hub) Summaries() []Summary {
 func (h *Hub) summariesLocked() []Summary {
 	out := make([]Summary, len(h.order))
 	for i, r := range h.order {
-		members, perMinute := r.counts()
-		out[i] = Summary{Room: r.name, Members: members, PerMinute: perMinute, Custom: r.custom}
+		out[i] = r.summary()
 	}
 	return out
 }
@@ -657,12 +656,9 @@ func (h *Hub) sweepIdle(now time.Time) {
 	defer h.mu.Unlock()
 	var dropped []string
 	h.order = slices.DeleteFunc(h.order, func(r *room) bool {
-		if !r.custom {
-			return false
-		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if r.membersLocked() > 0 || !r.emptyAt.Before(cutoff) {
+		if !r.custom || r.membersLocked() > 0 || !r.emptyAt.Before(cutoff) {
 			return false
 		}
 		r.deleted = true

@@ -45,10 +45,10 @@ const historyTimeout = 5 * time.Second
 type room struct {
 	name     string
 	nameJSON []byte
-	// custom rooms were added by a join and are dropped when idle.
-	custom bool
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// custom rooms were added by a join and are dropped when idle.
+	custom  bool
 	deleted bool // set when the hub dropped the room; a join then retries
 	// epoch and seq are the latest position delivered here.
 	epoch    string
@@ -491,11 +491,11 @@ func (r *room) watch(now time.Time) bool {
 	return true
 }
 
-// counts returns the room's members across the cluster and its rate.
-func (r *room) counts() (members, perMinute int) {
+// summary returns the room's line of the trend list, as of the last tick.
+func (r *room) summary() Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.membersLocked(), max(r.lastStats[1], 0)
+	return Summary{Room: r.name, Members: r.membersLocked(), PerMinute: max(r.lastStats[1], 0), Custom: r.custom}
 }
 
 // tick samples the publish rate and, when members or the rate changed since

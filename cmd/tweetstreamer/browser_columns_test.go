@@ -231,7 +231,13 @@ func TestBrowserClosingAColumnLeavesItsRoom(t *testing.T) {
 }
 
 func TestBrowserReloadingKeepsTheColumnsWithNoGapOrDuplicate(t *testing.T) {
-	s := start(t, nil, "-mock-rate", browserMockRate)
+	reloadKeepsTheColumns(t, start(t, nil, "-mock-rate", browserMockRate))
+}
+
+// reloadKeepsTheColumns reloads a page with two live columns of s, and
+// checks that each resumes from its rendered position, with no gap or
+// duplicate.
+func reloadKeepsTheColumns(t *testing.T, s *server) {
 	p := newPage(t, s)
 	p.navigate("/")
 	clickTrends(p, "golang", "rust")
@@ -276,7 +282,13 @@ func TestBrowserReloadingKeepsTheColumnsWithNoGapOrDuplicate(t *testing.T) {
 }
 
 func TestBrowserReconnectsAfterTheServerDropsTheSocket(t *testing.T) {
-	s := start(t, nil, "-mock-rate", browserMockRate)
+	reconnectsAfterADroppedSocket(t, start(t, nil, "-mock-rate", browserMockRate))
+}
+
+// reconnectsAfterADroppedSocket cuts the socket of a page with two live
+// columns of s, and checks that it reconnects and recovers both with no gap
+// or duplicate.
+func reconnectsAfterADroppedSocket(t *testing.T, s *server) {
 	px := newProxy(t, s)
 	p := newPage(t, s)
 	p.base = px.url()

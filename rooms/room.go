@@ -17,6 +17,9 @@ type member struct {
 	paused   bool
 	pausedAt uint64
 	lastHeld uint64
+	// sent is the last seq the member was given, or had in a backlog: a
+	// tweet at or below it is not sent again.
+	sent uint64
 	// While the member waits for its backlog from the broker (a join, a
 	// resume), syncing holds the token of that wait, and what the room
 	// delivers meanwhile waits in pending, in order, to follow the backlog.
@@ -50,9 +53,13 @@ type room struct {
 	// custom rooms were added by a join and are dropped when idle.
 	custom  bool
 	deleted bool // set when the hub dropped the room; a join then retries
-	// epoch and seq are the latest position delivered here.
+	// epoch and seq are the latest position this node knows of, from what
+	// was delivered and from the histories read; last is the last seq the
+	// broker delivered. On a web node a history can be ahead of the
+	// deliveries still on their way.
 	epoch    string
 	seq      uint64
+	last     uint64
 	members  []*member
 	byClient map[*client]*member
 	// remote counts the room's members on the cluster's other nodes.
@@ -112,7 +119,7 @@ func (h *Hub) joinRoom(r *room, c *client, epoch string, since *uint64, paused b
 		msg := joinedMessage{Type: "joined", Room: r.name, Epoch: r.epoch, Seq: r.seq, Members: r.membersLocked()}
 		if paused {
 			if !m.paused {
-				m.paused, m.pausedAt, m.lastHeld = true, r.seq, 0
+				m.paused, m.pausedAt, m.lastHeld = true, max(r.seq, m.sent), 0
 			}
 			held := r.heldLocked(m)
 			m.lastHeld, msg.Held = held, &held
@@ -212,14 +219,31 @@ func (r *room) startSyncLocked(m *member) uint64 {
 func (r *room) finishSyncLocked(m *member, upTo uint64) {
 	pending, lost := m.pending, m.lost
 	m.syncing, m.pending, m.lost = 0, nil, [2]uint64{}
-	if lost[1] > upTo && !m.paused {
-		from := max(lost[0], upTo+1)
-		m.c.send(entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: lost[1], Count: lost[1] - from + 1}), room: r})
+	if m.paused {
+		for _, e := range pending {
+			if !e.isTweet() && !e.skip {
+				m.c.send(e)
+			}
+		}
+		return
+	}
+	m.sent = max(m.sent, upTo)
+	if lost[1] > m.sent {
+		m.c.send(r.skippedEntry(max(lost[0], m.sent+1), lost[1]))
+		m.sent = lost[1]
 	}
 	for _, e := range pending {
 		switch {
-		case e.isTweet() && (m.paused || e.seq <= upTo):
-		case e.skip && (m.paused || e.to <= upTo):
+		case e.isTweet():
+			if e.seq > m.sent {
+				m.c.send(e)
+				m.sent = e.seq
+			}
+		case e.skip:
+			if e.to > m.sent {
+				m.c.send(r.skipEntry(max(e.from, m.sent+1), e.to))
+				m.sent = e.to
+			}
 		default:
 			m.c.send(e)
 		}
@@ -307,7 +331,7 @@ func (r *room) pause(c *client) bool {
 		return false
 	}
 	if !m.paused {
-		m.paused, m.pausedAt, m.lastHeld = true, r.seq, 0
+		m.paused, m.pausedAt, m.lastHeld = true, max(r.seq, m.sent), 0
 	}
 	return true
 }
@@ -331,6 +355,7 @@ func (h *Hub) resumeRoom(r *room, c *client, live bool) bool {
 	if live {
 		defer r.mu.Unlock()
 		c.send(r.skippedEntry(from, upTo))
+		m.sent = max(m.sent, upTo)
 		return true
 	}
 	token, epoch := r.startSyncLocked(m), r.epoch
@@ -369,8 +394,15 @@ func (h *Hub) resumeRoom(r *room, c *client, live bool) bool {
 	return true
 }
 
+// skippedEntry is a `skipped` message for from..to, as it is written.
 func (r *room) skippedEntry(from, to uint64) entry {
 	return entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: to, Count: to - from + 1}), room: r}
+}
+
+// skipEntry is a skip of from..to, which the writer turns into `skipped`,
+// or a later drop of the queue widens.
+func (r *room) skipEntry(from, to uint64) entry {
+	return entry{skip: true, room: r, from: from, to: to, count: to - from + 1}
 }
 
 // deliver queues a tweet of the room's stream for every member that is not
@@ -381,15 +413,20 @@ func (r *room) deliver(epoch string, p Pub) {
 	if r.epoch == "" {
 		r.epoch = epoch
 	}
-	if epoch != r.epoch || p.Seq <= r.seq {
+	if epoch != r.epoch || p.Seq <= r.last {
 		return
 	}
-	r.seq = p.Seq
+	r.last, r.seq = p.Seq, max(r.seq, p.Seq)
 	r.published++
 	e := entry{frame: p.Frame, room: r, seq: p.Seq}
 	for _, m := range r.members {
-		if !m.paused {
+		switch {
+		case m.paused:
+		case m.syncing != 0:
 			r.deliverLocked(m, e)
+		case p.Seq > m.sent:
+			m.c.send(e)
+			m.sent = p.Seq
 		}
 	}
 }
@@ -410,15 +447,19 @@ func (r *room) retract(seq uint64, id string) {
 func (r *room) skip(from, to uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if to <= r.seq {
+	if to <= r.last {
 		return
 	}
-	from = max(from, r.seq+1)
-	r.seq = to
-	e := entry{skip: true, room: r, from: from, to: to, count: to - from + 1}
+	from = max(from, r.last+1)
+	r.last, r.seq = to, max(r.seq, to)
 	for _, m := range r.members {
-		if !m.paused {
-			r.deliverLocked(m, e)
+		switch {
+		case m.paused:
+		case m.syncing != 0:
+			r.deliverLocked(m, r.skipEntry(from, to))
+		case to > m.sent:
+			m.c.send(r.skipEntry(max(from, m.sent+1), to))
+			m.sent = to
 		}
 	}
 }
@@ -429,16 +470,16 @@ func (r *room) skip(from, to uint64) {
 func (r *room) reset(h *History) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.epoch, r.seq, r.retracted = h.Epoch, h.Seq, nil
+	r.epoch, r.seq, r.last, r.retracted = h.Epoch, h.Seq, h.Seq, nil
 	r.learnLocked(h)
 	recovered := false
 	for _, m := range r.members {
-		m.syncing, m.pending, m.lost = 0, nil, [2]uint64{}
+		m.syncing, m.pending, m.lost, m.sent = 0, nil, [2]uint64{}, h.Seq
 		msg := joinedMessage{Type: "joined", Room: r.name, Epoch: h.Epoch, Seq: h.Seq, Members: r.membersLocked(), Recovered: &recovered}
 		if m.paused {
-			m.pausedAt = 0
+			m.pausedAt, m.sent = 0, 0
 			if h.Oldest > 0 {
-				m.pausedAt = h.Oldest - 1
+				m.pausedAt, m.sent = h.Oldest-1, h.Oldest-1
 			}
 			held := r.heldLocked(m)
 			m.lastHeld, msg.Held = held, &held

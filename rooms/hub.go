@@ -709,6 +709,8 @@ func (h *Hub) unsubscribeIdle(r *room, now time.Time) {
 	if !idle {
 		return
 	}
+	// The broker is called without the room's lock: it delivers to the
+	// room with its own lock held.
 	if err := h.broker.Unsubscribe(r.name); err != nil {
 		h.log.Warn("unsubscribing from an idle room", "room", r.name, "err", err)
 		return

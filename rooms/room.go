@@ -141,8 +141,11 @@ func (h *Hub) joinRoom(r *room, c *client, epoch string, since *uint64, paused b
 		return true, nil // a new epoch restarted the member meanwhile
 	}
 	if err != nil {
-		m.syncing, m.pending = 0, nil
-		if !already {
+		if already {
+			// Still a member: what came meanwhile is its own.
+			r.finishSyncLocked(m, 0)
+		} else {
+			m.syncing, m.pending = 0, nil
 			r.removeLocked(c, time.Now())
 		}
 		return true, err
@@ -269,12 +272,15 @@ func (r *room) deliverLocked(m *member, e entry) {
 	m.pending = append(m.pending, e)
 }
 
-// learnLocked takes from a history what the room did not know: its
-// position, for a room that has delivered nothing yet, and the tweets
-// retracted.
+// learnLocked takes from a history what the room did not know: the
+// tweets retracted, and its position. A history of another epoch is the
+// room's position when no member relies on the old one (all of them wait
+// for a backlog): the room was not followed while its stream started
+// over. Otherwise the broker's reset is on its way, and will start every
+// member over.
 func (r *room) learnLocked(h *History) {
-	if r.epoch == "" {
-		r.epoch = h.Epoch
+	if h.Epoch != r.epoch && !slices.ContainsFunc(r.members, func(m *member) bool { return m.syncing == 0 }) {
+		r.epoch, r.seq, r.last, r.retracted = h.Epoch, h.Seq, h.Seq, nil
 	}
 	if h.Epoch != r.epoch {
 		return

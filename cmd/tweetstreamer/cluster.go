@@ -68,7 +68,11 @@ func newClusterNode(cfg config, logger *slog.Logger) (node, error) {
 			logger.Error("following the ingest node", "err", err)
 		}
 	})
-	n.handler = NewServer(logger, cfg, hub, n.ingester, ingest.live, readyz)
+	live := ingest.live
+	if live == nil {
+		live = newRelayedLive(hub, web.Source)
+	}
+	n.handler = NewServer(logger, cfg, hub, n.ingester, live, readyz)
 	return n, nil
 }
 
@@ -101,7 +105,7 @@ func newIngestPart(cfg config, logger *slog.Logger, conn *natsbroker.Conn, id st
 		return ingestPart{}, err
 	}
 	live := newLive(hub, cfg, source, logger)
-	cluster := natsbroker.NewIngest(conn, seq, hub, id, logger)
+	cluster := natsbroker.NewIngest(conn, seq, hub, id, cfg.source, logger)
 	return ingestPart{
 		ingester: &stream.Ingester{Source: source, Trends: trends, Publisher: hub, Logger: logger, Observe: live.observe},
 		hub:      hub,

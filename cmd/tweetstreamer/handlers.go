@@ -26,7 +26,7 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 		status, tags, window := live.snapshot()
 		m := views.PageModel{
 			Title:          "Tweet Streamer",
-			Source:         cfg.source,
+			Source:         live.sourceName(),
 			MaxColumns:     cfg.maxRooms,
 			Trending:       tags,
 			TrendingWindow: window,
@@ -34,7 +34,7 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 			ScriptURL:      script,
 		}
 		if status != nil {
-			m.SourceStatus = views.NewSourceBanner(cfg.source, *status)
+			m.SourceStatus = views.NewSourceBanner(m.Source, *status)
 		}
 		m.Big = r.URL.Query().Get("big") == "1"
 		seen := map[string]bool{}

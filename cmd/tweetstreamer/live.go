@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"slices"
 	"strings"
@@ -37,6 +38,12 @@ type live struct {
 	window  time.Duration
 	logger  *slog.Logger
 
+	// relayedFrom, on a web node of a cluster, names the ingest node's
+	// source; the status and the trending tags are then what the ingest
+	// node announced, as the hub passed them on, and nothing is refreshed
+	// here.
+	relayedFrom func() string
+
 	// Owned by run.
 	trenderNext time.Time         // when to ask the trender again
 	own         []stream.TagCount // what it answered last
@@ -57,6 +64,21 @@ func newLive(hub *rooms.Hub, cfg config, source stream.Source, logger *slog.Logg
 	return l
 }
 
+// newRelayedLive returns the live view of a web node, which runs no
+// source: the ingest node's announcements, which hub passes on, and its
+// source's name, from source.
+func newRelayedLive(hub *rooms.Hub, source func() string) *live {
+	return &live{hub: hub, relayedFrom: source}
+}
+
+// sourceName names the source the page's tweets come from.
+func (l *live) sourceName() string {
+	if l.relayedFrom != nil {
+		return l.relayedFrom()
+	}
+	return l.name
+}
+
 // observe counts a tweet's hashtags; the ingester calls it for every tweet.
 func (l *live) observe(t *stream.Tweet) {
 	if l.counter != nil {
@@ -66,6 +88,9 @@ func (l *live) observe(t *stream.Tweet) {
 
 // run refreshes the status and the trending list until ctx is done.
 func (l *live) run(ctx context.Context) {
+	if l.relayedFrom != nil {
+		return
+	}
 	statusTick := time.NewTicker(statusEvery)
 	defer statusTick.Stop()
 	trendingTick := time.NewTicker(trendingEvery)
@@ -178,6 +203,9 @@ func (l *live) snapshot() (*stream.SourceStatus, []stream.TagCount, time.Duratio
 	if l == nil {
 		return nil, nil, 0
 	}
+	if l.relayedFrom != nil {
+		return l.relayedSnapshot()
+	}
 	if l.status != nil {
 		l.refreshStatus()
 	}
@@ -206,4 +234,27 @@ func roomNames(trends []stream.TagCount) []stream.TagCount {
 		out = append(out, stream.TagCount{Tag: name, Count: tc.Count})
 	}
 	return out
+}
+
+// relayedSnapshot is snapshot on a web node: the last `source` and
+// `trending` messages the ingest node announced, decoded.
+func (l *live) relayedSnapshot() (*stream.SourceStatus, []stream.TagCount, time.Duration) {
+	var st *stream.SourceStatus
+	var tags []stream.TagCount
+	var window time.Duration
+	for _, a := range l.hub.Announcements() {
+		switch a.Kind {
+		case "source":
+			var m sourceMessage
+			if err := json.Unmarshal(a.Frame, &m); err == nil {
+				st = &stream.SourceStatus{State: m.State, Since: m.Since, RetryAt: m.RetryAt, Reason: m.Reason}
+			}
+		case "trending":
+			var m trendingMessage
+			if err := json.Unmarshal(a.Frame, &m); err == nil {
+				tags, window = m.Tags, time.Duration(m.WindowS)*time.Second
+			}
+		}
+	}
+	return st, tags, window
 }

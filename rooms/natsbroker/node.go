@@ -43,18 +43,20 @@ type ingestHub interface {
 type Ingest struct {
 	conn  *Conn
 	seq   *Sequencer
-	hub   ingestHub
-	node  string
-	log   *slog.Logger
-	tally tally
+	hub    ingestHub
+	node   string
+	source string
+	log    *slog.Logger
+	tally  tally
 }
 
-// NewIngest returns the ingest node's loop; Run runs it.
-func NewIngest(conn *Conn, seq *Sequencer, hub ingestHub, node string, logger *slog.Logger) *Ingest {
+// NewIngest returns the loop of the ingest node called node, whose source
+// is called source; Run runs it.
+func NewIngest(conn *Conn, seq *Sequencer, hub ingestHub, node, source string, logger *slog.Logger) *Ingest {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Ingest{conn: conn, seq: seq, hub: hub, node: node, log: logger}
+	return &Ingest{conn: conn, seq: seq, hub: hub, node: node, source: source, log: logger}
 }
 
 // Ready reports nil while the node can serve, else why not.
@@ -93,7 +95,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 }
 
 func (in *Ingest) beat() {
-	hb := heartbeat{Node: in.node, Trends: in.hub.Summaries()}
+	hb := heartbeat{Node: in.node, Source: in.source, Trends: in.hub.Summaries()}
 	for _, a := range in.hub.Announcements() {
 		hb.Announcements = append(hb.Announcements, wireAnnouncement{Kind: a.Kind, Frame: a.Frame})
 	}
@@ -125,6 +127,17 @@ type Web struct {
 	tally  tally
 	// heard is when the last heartbeat came, in Unix nanoseconds.
 	heard atomic.Int64
+	// source is the ingest node's source, as its last heartbeat named it.
+	source atomic.Pointer[string]
+}
+
+// Source names the ingest node's source, or is empty before its first
+// heartbeat.
+func (w *Web) Source() string {
+	if s := w.source.Load(); s != nil {
+		return *s
+	}
+	return ""
 }
 
 // NewWeb returns a web node's loop; Run runs it for hub.
@@ -158,6 +171,7 @@ func (w *Web) Run(ctx context.Context, hub webHub) error {
 			return
 		}
 		w.heard.Store(time.Now().UnixNano())
+		w.source.Store(&hb.Source)
 		names := make([]string, len(hb.Trends))
 		for i, s := range hb.Trends {
 			names[i] = s.Room

@@ -143,7 +143,9 @@ const (
 // heartbeatEvery: the trend list with its rates, and the latest
 // announcements (the source's status, the trending tags), as encoded.
 type heartbeat struct {
-	Node          string             `json:"node"`
+	Node string `json:"node"`
+	// Source names where the tweets come from, for the page.
+	Source        string             `json:"source"`
 	Trends        []rooms.Summary    `json:"trends"`
 	Announcements []wireAnnouncement `json:"announcements"`
 }

@@ -41,8 +41,8 @@ type ingestHub interface {
 // nodes' requests (history, custom trends), sends them its heartbeat, and
 // totals their member counts for its hub.
 type Ingest struct {
-	conn  *Conn
-	seq   *Sequencer
+	conn   *Conn
+	seq    *Sequencer
 	hub    ingestHub
 	node   string
 	source string

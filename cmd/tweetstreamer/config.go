@@ -27,6 +27,31 @@ var sources = []string{"mock", "replay", "jetstream", "twitter"}
 // roles are the values of -role: a process's part in a cluster.
 var roles = []string{"all", "ingest", "web"}
 
+// roleIgnores tells, for a role, which flags it has no use for: a web node
+// takes the trends, the history and the source from the ingest node, and
+// an ingest node serves no page or WebSocket.
+var roleIgnores = map[string]func(flag string) bool{
+	"web": func(f string) bool {
+		switch f {
+		case "source", "trends", "max-trends", "history", "idle-trend-ttl", "trending-window", "retrack-interval":
+			return true
+		}
+		for _, prefix := range []string{"mock-", "replay-", "jetstream-", "profile-", "twitter-"} {
+			if strings.HasPrefix(f, prefix) {
+				return true
+			}
+		}
+		return false
+	},
+	"ingest": func(f string) bool {
+		switch f {
+		case "max-rooms", "allowed-origins", "flush-interval":
+			return true
+		}
+		return false
+	},
+}
+
 // config is everything the flags and the environment set.
 type config struct {
 	record bool // `tweetstreamer record`: the recording flags below apply
@@ -60,6 +85,8 @@ type config struct {
 	flushInterval   time.Duration
 	nats            string
 	role            string
+	// ignored lists the flags set that this process's -role does not use.
+	ignored []string
 
 	// tweetstreamer record
 	duration  time.Duration
@@ -176,6 +203,11 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	if err := cfg.validate(); err != nil {
 		return cfg, err
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if unused := roleIgnores[cfg.role]; unused != nil && unused(f.Name) {
+			cfg.ignored = append(cfg.ignored, "-"+f.Name)
+		}
+	})
 	if cfg.source == "twitter" {
 		// Only the twitter source needs them; a missing one is a usage
 		// error naming every variable that is not set.

@@ -43,6 +43,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.record {
 		return record(ctx, cfg, logger, stdout)
 	}
+	if len(cfg.ignored) > 0 {
+		logger.Warn("flags this role does not use, ignored", "role", cfg.role, "flags", strings.Join(cfg.ignored, " "))
+	}
 
 	var n node
 	if cfg.nats == "" {
@@ -166,7 +169,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 
 	fmt.Fprintf(stdout, "tweetstreamer: serving on %s (%s)\n", displayURL(ln.Addr()), n.about)
-	logger.Info("serving", "addr", ln.Addr().String(), "role", cfg.role, "source", cfg.source)
+	if n.ingester != nil {
+		logger.Info("serving", "addr", ln.Addr().String(), "role", cfg.role, "source", cfg.source)
+	} else {
+		logger.Info("serving", "addr", ln.Addr().String(), "role", cfg.role)
+	}
 
 	var runErr error
 	select {

@@ -116,15 +116,24 @@ func (h *Hub) LocalMembers() map[string]int {
 // as a custom trend when there is none, as a page that shows it would: a
 // following node's member asked for it. It fails as a join does when the
 // trend set is full (the error wraps stream.ErrTooManyTrends).
+//
+// On a following hub, a custom room's page counts as watching it on the
+// sequencing node too, which alone drops idle trends: it is told again.
 func (h *Hub) Want(name string) error {
 	for {
 		r, err := h.roomFor(name)
 		if err != nil {
 			return err
 		}
-		if r.watch(time.Now()) {
-			return nil
+		if !r.watch(time.Now()) {
+			continue
 		}
+		if h.following.Load() && r.summary().Custom {
+			if _, err := h.cfg.Trends.Add(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }
 

@@ -80,6 +80,11 @@ type Config struct {
 	// Broker carries the rooms' tweets and keeps their history; nil means
 	// a MemoryBroker keeping History tweets per room, this process alone.
 	Broker Broker
+	// Following makes the hub a node that follows a sequencing node (see
+	// Follow): its trend set is the other node's, reached over the network,
+	// and the trends come and go as that node lists them. False means the
+	// hub owns its trends.
+	Following bool
 	// AllowedOrigins lists the browser origins, besides the server's own,
 	// that may open a WebSocket ("https://example.com"); "*" allows any.
 	AllowedOrigins []string
@@ -166,6 +171,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		batching: cfg.FlushInterval > 0,
 	}
 	h.rooms.Store(&map[string]*room{})
+	h.following.Store(cfg.Following)
 	now := time.Now()
 	for _, t := range cfg.Trends.List() {
 		h.addRoomLocked(t, false, now)
@@ -221,6 +227,18 @@ func (h *Hub) join(c *client, name, epoch string, since *uint64, paused bool) (*
 func (h *Hub) roomFor(name string) (*room, error) {
 	if r := h.room(name); r != nil {
 		return r, nil
+	}
+	if h.following.Load() {
+		// The trend set is another node's: not asked with h.mu held.
+		if _, err := h.cfg.Trends.Add(name); err != nil {
+			return nil, err
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if r := h.room(name); r != nil {
+			return r, nil
+		}
+		return h.addRoomLocked(name, true, time.Now()), nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -97,13 +97,14 @@ func newSingleNode(cfg config, logger *slog.Logger) (node, error) {
 	}, nil
 }
 
-// newHub returns the hub of a node that serves the page, on broker (nil:
-// in memory).
+// newHub returns the hub of a node that serves the page: in memory, or
+// with broker, following the ingest node of a cluster.
 func newHub(cfg config, logger *slog.Logger, trends rooms.TrendSet, broker rooms.Broker) (*rooms.Hub, error) {
 	return rooms.NewHub(rooms.Config{
-		Trends: trends,
-		Broker: broker,
-		Render: views.CardHTML,
+		Trends:    trends,
+		Broker:    broker,
+		Following: broker != nil,
+		Render:    views.CardHTML,
 		RenderTrends: func(list []rooms.Summary) (string, error) {
 			return views.HTML(views.TrendItems(trendItems(list), views.Links{}))
 		},

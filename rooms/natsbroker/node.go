@@ -2,6 +2,7 @@ package natsbroker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -145,18 +146,21 @@ func NewWeb(conn *Conn, trends *Trends, node string, logger *slog.Logger) *Web {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	w := &Web{conn: conn, trends: trends, node: node, log: logger}
-	w.heard.Store(time.Now().UnixNano())
-	return w
+	return &Web{conn: conn, trends: trends, node: node, log: logger}
 }
 
 // Ready reports nil while the node can serve, else why not: it needs NATS,
-// and a word from the ingest node within ingestSilence.
+// a first heartbeat (before it, the node knows no trend), and a word from
+// the ingest node within ingestSilence.
 func (w *Web) Ready() error {
 	if err := w.conn.Ready(); err != nil {
 		return err
 	}
-	if since := time.Since(time.Unix(0, w.heard.Load())); since > ingestSilence {
+	heard := w.heard.Load()
+	if heard == 0 {
+		return errors.New("no word from the ingest node yet")
+	}
+	if since := time.Since(time.Unix(0, heard)); since > ingestSilence {
 		return fmt.Errorf("no word from the ingest node for %s", since.Round(time.Second))
 	}
 	return nil

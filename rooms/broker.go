@@ -78,7 +78,7 @@ type Broker interface {
 	// Subscribe starts delivering room's tweets to this node, and
 	// Unsubscribe stops it. The hub subscribes a room while it has a
 	// member on this node.
-	Subscribe(room string) error
+	Subscribe(ctx context.Context, room string) error
 	Unsubscribe(room string) error
 	// History returns where room stands and the tweets it holds after
 	// since. A room that has published nothing yet stands at seq zero of a

@@ -104,7 +104,7 @@ func (b *MemoryBroker) Retract(room, source, id string) error {
 }
 
 // Subscribe implements Broker: every room is delivered anyway.
-func (b *MemoryBroker) Subscribe(string) error { return nil }
+func (b *MemoryBroker) Subscribe(context.Context, string) error { return nil }
 
 // Unsubscribe implements Broker.
 func (b *MemoryBroker) Unsubscribe(string) error { return nil }

@@ -47,7 +47,7 @@ func (b *fakeBroker) Publish(string, func(uint64) Pub) error { return ErrNotSequ
 
 func (b *fakeBroker) Retract(string, string, string) error { return ErrNotSequencer }
 
-func (b *fakeBroker) Subscribe(room string) error {
+func (b *fakeBroker) Subscribe(_ context.Context, room string) error {
 	b.record("subscribe " + room)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -710,10 +710,7 @@ func TestARecoveryJoinThatFailsLosesNoTweetOfTheMember(t *testing.T) {
 	b.pub(t, "golang", "e1", 4) // c is a member throughout: seq 4 is its
 	close(release)
 	c.send(`{"type":"join","room":"golang"}`) // a barrier, after the failed join
-	var got []string
-	for m := c.next(); m.Type != "joined"; m = c.next() {
-		got = append(got, describeMsg(m))
-	}
+	got := untilJoined(c)
 	if !slices.Contains(got, "error unavailable golang") {
 		t.Fatalf("got %q, want the refusal", got)
 	}
@@ -723,13 +720,7 @@ func TestARecoveryJoinThatFailsLosesNoTweetOfTheMember(t *testing.T) {
 }
 
 func TestAJoinAfterTheEpochChangedWhileUnsubscribedFollowsTheNewEpoch(t *testing.T) {
-	b := &fakeBroker{}
-	b.answer(roomHistory("e1", 1, 2))
-	s := newBrokerServer(t, b, Config{}) // StatsInterval 1h: the test ticks
-	a := s.dial(t)
-	joinAndRead(t, a, "e1", 1, 2)
-	a.send(`{"type":"leave","room":"golang"}`)
-	a.expect("left", "golang")
+	b, s := joinedAndLeft(t)
 	s.hub.tick(time.Now().Add(2 * time.Hour))
 	if n := b.count("unsubscribe golang"); n != 1 {
 		t.Fatalf("golang unsubscribed %d times, want once", n)
@@ -778,4 +769,29 @@ func TestAHistoryAheadOfTheDeliveriesCostsNoMemberATweet(t *testing.T) {
 	expectTweet(t, c, "golang", "e1", 6) // not 4 and 5 again
 	barrier(t, a)
 	barrier(t, c)
+}
+
+// untilJoined reads c's messages up to the next `joined` (a barrier's
+// answer), and returns them described.
+func untilJoined(c *testClient) []string {
+	var got []string
+	for m := c.next(); m.Type != "joined"; m = c.next() {
+		got = append(got, describeMsg(m))
+	}
+	return got
+}
+
+// joinedAndLeft serves a hub on a fake broker whose golang stands at e1
+// seq 2, where a member joined, read 1 and 2, and left again. Its
+// StatsInterval is an hour: the test ticks.
+func joinedAndLeft(t *testing.T) (*fakeBroker, *testServer) {
+	t.Helper()
+	b := &fakeBroker{}
+	b.answer(roomHistory("e1", 1, 2))
+	s := newBrokerServer(t, b, Config{})
+	a := s.dial(t)
+	joinAndRead(t, a, "e1", 1, 2)
+	a.send(`{"type":"leave","room":"golang"}`)
+	a.expect("left", "golang")
+	return b, s
 }

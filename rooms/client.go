@@ -75,7 +75,7 @@ func newClient(h *Hub, conn *websocket.Conn, fc *frameConn) *client {
 		hub:      h,
 		conn:     conn,
 		fc:       fc,
-		q:        newQueue(h.cfg.QueueBytes),
+		q:        newQueue(int(h.queueBytes.Load())),
 		wake:     make(chan struct{}, 1),
 		readDone: make(chan struct{}),
 		limiter:  rate.NewLimiter(rate.Limit(h.cfg.MessageRate), max(int(2*h.cfg.MessageRate), 1)),
@@ -96,6 +96,9 @@ func (c *client) send(e entry) {
 	if c.stopped {
 		c.mu.Unlock()
 		return
+	}
+	if limit := int(c.hub.queueBytes.Load()); limit > c.q.limit {
+		c.q.limit, c.q.hardLimit = limit, 2*limit
 	}
 	if !c.q.push(e) {
 		c.mu.Unlock()

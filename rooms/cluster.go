@@ -15,10 +15,15 @@ import (
 // a moment to appear in the list.
 const followGrace = 10 * time.Second
 
+// readdEvery paces asking the sequencing node again for a trend that its
+// list lacks while members here are in its room: it may refuse (its set is
+// full), and asking at every heartbeat would not change that.
+const readdEvery = 30 * time.Second
+
 // Follow makes the hub follow a sequencing node's trend list: rooms are
 // created for the trends it lists, its per-minute rates are shown, and a
 // room it no longer lists is dropped once this node has had no member in it
-// for a while. A following hub never drops a trend itself. Custom rooms
+// for a while, and no longer subscribes it. A following hub never drops a trend itself. Custom rooms
 // with members here that the list lacks (the sequencing node restarted) are
 // added to the trend set again.
 func (h *Hub) Follow(list []Summary) {
@@ -42,10 +47,13 @@ func (h *Hub) Follow(list []Summary) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if len(r.members) > 0 {
-			lost = append(lost, r.name)
+			if now.Sub(r.readdedAt) >= readdEvery {
+				r.readdedAt = now
+				lost = append(lost, r.name)
+			}
 			return false
 		}
-		if now.Sub(r.emptyAt) < followGrace {
+		if now.Sub(r.emptyAt) < followGrace || !r.unsubscribed() {
 			return false
 		}
 		r.deleted = true
@@ -64,12 +72,8 @@ func (h *Hub) Follow(list []Summary) {
 		return i - j
 	})
 	if len(dropped) > 0 {
+		// Unsubscribed already, they hold nothing of the broker's.
 		h.removeRoomsLocked(dropped)
-		for _, name := range dropped {
-			if err := h.broker.RemoveHistory(name); err != nil {
-				h.log.Warn("forgetting a room no longer listed", "room", name, "err", err)
-			}
-		}
 	}
 	rooms := *h.rooms.Load()
 	h.mu.Unlock()

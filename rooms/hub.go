@@ -62,7 +62,9 @@ type Config struct {
 	MaxRoomsPerConn int
 	// QueueBytes bounds each connection's outbound queue; past it, the
 	// oldest tweets are dropped and reported as skipped. Zero means 256 KiB,
-	// or room for a whole backlog of History tweets of 2 KiB if that is more.
+	// or room for a whole backlog of History tweets of 2 KiB if that is more
+	// (on a following node, of the history the sequencing node keeps: see
+	// FitHistory).
 	QueueBytes int
 	// StatsInterval is how often rooms send `stats` and the hub sends
 	// `trends`, when they changed; zero means 2 s.
@@ -113,6 +115,14 @@ type Hub struct {
 	conns     sync.WaitGroup // connection goroutines
 	// following is set once the hub follows a sequencing node (Follow).
 	following atomic.Bool
+	// queueBytes is each connection's queue limit: Config.QueueBytes,
+	// raised by FitHistory when that was the default.
+	queueBytes atomic.Int64
+	queueFits  bool
+	// ctx bounds every wait on the broker; Close cancels it, so that no
+	// connection waits for a broker that is gone.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	// handedOver counts connections whose reads were left to the websocket
 	// library after an unusual frame (see frameConn).
@@ -151,7 +161,8 @@ func NewHub(cfg Config) (*Hub, error) {
 	}
 	setDefault(&cfg.History, 100)
 	setDefault(&cfg.MaxRoomsPerConn, 20)
-	setDefault(&cfg.QueueBytes, max(256<<10, cfg.History*2<<10))
+	queueFits := cfg.QueueBytes == 0
+	setDefault(&cfg.QueueBytes, queueBytesFor(cfg.History))
 	setDefault(&cfg.StatsInterval, 2*time.Second)
 	setDefault(&cfg.IdleTrendTTL, 10*time.Minute)
 	setDefault(&cfg.FlushInterval, 20*time.Millisecond)
@@ -170,6 +181,9 @@ func NewHub(cfg Config) (*Hub, error) {
 		clients:  make(map[*client]struct{}),
 		batching: cfg.FlushInterval > 0,
 	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.queueBytes.Store(int64(cfg.QueueBytes))
+	h.queueFits = queueFits
 	h.rooms.Store(&map[string]*room{})
 	h.following.Store(cfg.Following)
 	now := time.Now()
@@ -178,6 +192,22 @@ func NewHub(cfg Config) (*Hub, error) {
 	}
 	h.broker.Register(h)
 	return h, nil
+}
+
+// queueBytesFor is the default queue limit: 256 KiB, or room for a whole
+// backlog of history tweets of 2 KiB if that is more.
+func queueBytesFor(history int) int { return max(256<<10, history*2<<10) }
+
+// FitHistory makes every connection's queue, when its size is the
+// default, room for a backlog of history tweets: a following node learns
+// the history size from the sequencing node.
+func (h *Hub) FitHistory(history int) {
+	if !h.queueFits {
+		return
+	}
+	if limit := int64(queueBytesFor(history)); limit > h.queueBytes.Load() {
+		h.queueBytes.Store(limit)
+	}
 }
 
 func setDefault[T comparable](v *T, def T) {
@@ -270,6 +300,11 @@ func (h *Hub) Publish(t stream.Tweet, matched []string) {
 	*scratch = f.buf
 
 	tweet := &t
+	// h.mu keeps the idle sweep from dropping a room, and its history,
+	// between the lookup and the publish, which would leave the broker a
+	// stream for a room that is gone.
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	rooms := *h.rooms.Load()
 	for _, name := range matched {
 		r := rooms[name]
@@ -373,7 +408,7 @@ func (h *Hub) Snapshot(name string) (Snapshot, bool) {
 // snapshot asks the broker for r's history and returns what a page needs
 // to render it.
 func (h *Hub) snapshot(r *room) (Snapshot, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
+	ctx, cancel := context.WithTimeout(h.ctx, historyTimeout)
 	defer cancel()
 	hist, err := h.broker.History(ctx, r.name, 0)
 	if err != nil {
@@ -689,8 +724,8 @@ func (h *Hub) sweepIdle(now time.Time) {
 	h.removeRoomsLocked(dropped)
 	for _, name := range dropped {
 		h.cfg.Trends.Remove(name)
-		// Nothing delivers to a room with h.mu held, so the broker can
-		// forget the room before a join creates it again.
+		// With h.mu held, no publish is under way and no join creates
+		// the room again: the broker forgets it first.
 		if err := h.broker.RemoveHistory(name); err != nil {
 			h.log.Warn("forgetting an idle room", "room", name, "err", err)
 		}
@@ -699,13 +734,13 @@ func (h *Hub) sweepIdle(now time.Time) {
 }
 
 // subscribe makes sure this node receives r's tweets.
-func (h *Hub) subscribe(r *room) error {
+func (h *Hub) subscribe(ctx context.Context, r *room) error {
 	r.subMu.Lock()
 	defer r.subMu.Unlock()
 	if r.subscribed {
 		return nil
 	}
-	if err := h.broker.Subscribe(r.name); err != nil {
+	if err := h.broker.Subscribe(ctx, r.name); err != nil {
 		return fmt.Errorf("rooms: subscribing to %q: %w", r.name, err)
 	}
 	r.subscribed = true
@@ -715,14 +750,19 @@ func (h *Hub) subscribe(r *room) error {
 // unsubscribeIdle stops receiving r's tweets once it has had no member on
 // this node for a stats interval: a reload, which leaves and joins again,
 // keeps the subscription.
+//
+// It runs on the hub's loop, which paces every writer: a room busy
+// subscribing, over the network, is left for the next tick.
 func (h *Hub) unsubscribeIdle(r *room, now time.Time) {
-	r.subMu.Lock()
+	if !r.subMu.TryLock() {
+		return
+	}
 	defer r.subMu.Unlock()
 	if !r.subscribed {
 		return
 	}
 	r.mu.Lock()
-	idle := len(r.members) == 0 && now.Sub(r.emptyAt) >= h.cfg.StatsInterval
+	idle := len(r.members) == 0 && now.Sub(r.leftAt) >= h.cfg.StatsInterval
 	r.mu.Unlock()
 	if !idle {
 		return
@@ -741,6 +781,7 @@ func (h *Hub) unsubscribeIdle(r *room, now time.Time) {
 // it closes the sockets still open without a close frame, waits for their
 // goroutines, which then end at once, and returns ctx's error.
 func (h *Hub) Close(ctx context.Context) error {
+	h.cancel()
 	h.mu.Lock()
 	h.closing = true
 	for c := range h.clients {

@@ -66,14 +66,22 @@ type room struct {
 	remote int
 	// retracted lists the seqs of this epoch withdrawn, ascending.
 	retracted []uint64
-	syncs     uint64    // the last sync token given out
-	published uint64    // tweets ever delivered, for the per-minute rate
-	emptyAt   time.Time // when the last member left
+	syncs     uint64 // the last sync token given out
+	published uint64 // tweets ever delivered, for the per-minute rate
+	// emptyAt is when the room was last watched anywhere in the cluster
+	// (a member left, a page showed it, another node reported members),
+	// for dropping idle custom trends; leftAt is when its last member on
+	// this node left, for unsubscribing.
+	emptyAt   time.Time
+	leftAt    time.Time
 	rate      rateWindow
 	lastStats [2]int // members and per-minute last sent
 	// followedRate is the per-minute rate the sequencing node reports,
 	// used instead of the room's own on a node that follows one.
 	followedRate int
+	// readdedAt is when this node last asked the sequencing node to follow
+	// the room's trend again.
+	readdedAt time.Time
 
 	// subMu serialises subscribing and unsubscribing the room.
 	subMu      sync.Mutex
@@ -86,6 +94,7 @@ func newRoom(name string, custom bool, now time.Time) *room {
 		name: name, nameJSON: nameJSON, custom: custom,
 		byClient:  make(map[*client]*member),
 		emptyAt:   now,
+		leftAt:    now,
 		lastStats: [2]int{-1, -1},
 	}
 	r.rate.observe(now, 0)
@@ -119,7 +128,7 @@ func (h *Hub) joinRoom(r *room, c *client, epoch string, since *uint64, paused b
 		msg := joinedMessage{Type: "joined", Room: r.name, Epoch: r.epoch, Seq: r.seq, Members: r.membersLocked()}
 		if paused {
 			if !m.paused {
-				m.paused, m.pausedAt, m.lastHeld = true, max(r.seq, m.sent), 0
+				m.paused, m.pausedAt, m.lastHeld = true, max(r.last, m.sent), 0
 			}
 			held := r.heldLocked(m)
 			m.lastHeld, msg.Held = held, &held
@@ -186,11 +195,11 @@ func (h *Hub) joinRoom(r *room, c *client, epoch string, since *uint64, paused b
 // historyFor asks the broker for the room's history after since, or all
 // of it when since is nil or cannot be recovered from.
 func (h *Hub) historyFor(r *room, since *uint64, epoch string) (History, error) {
-	if err := h.subscribe(r); err != nil {
+	ctx, cancel := context.WithTimeout(h.ctx, historyTimeout)
+	defer cancel()
+	if err := h.subscribe(ctx, r); err != nil {
 		return History{}, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
-	defer cancel()
 	if since == nil || *since == 0 {
 		return h.broker.History(ctx, r.name, 0)
 	}
@@ -279,7 +288,7 @@ func (r *room) deliverLocked(m *member, e entry) {
 // over. Otherwise the broker's reset is on its way, and will start every
 // member over.
 func (r *room) learnLocked(h *History) {
-	if h.Epoch != r.epoch && !slices.ContainsFunc(r.members, func(m *member) bool { return m.syncing == 0 }) {
+	if h.Epoch != r.epoch && !r.hasLiveMemberLocked() {
 		r.epoch, r.seq, r.last, r.retracted = h.Epoch, h.Seq, h.Seq, nil
 	}
 	if h.Epoch != r.epoch {
@@ -291,6 +300,12 @@ func (r *room) learnLocked(h *History) {
 			r.noteRetractedLocked(p.Seq)
 		}
 	}
+}
+
+// hasLiveMemberLocked reports whether a member has its backlog and
+// follows the room's stream live.
+func (r *room) hasLiveMemberLocked() bool {
+	return slices.ContainsFunc(r.members, func(m *member) bool { return m.syncing == 0 })
 }
 
 // leave removes c and queues `left`. It reports false when c was not in the
@@ -323,7 +338,7 @@ func (r *room) removeLocked(c *client, now time.Time) bool {
 	r.members = r.members[:len(r.members)-1]
 	delete(r.byClient, c)
 	if len(r.members) == 0 {
-		r.emptyAt = now
+		r.emptyAt, r.leftAt = now, now
 	}
 	return true
 }
@@ -337,7 +352,7 @@ func (r *room) pause(c *client) bool {
 		return false
 	}
 	if !m.paused {
-		m.paused, m.pausedAt, m.lastHeld = true, max(r.seq, m.sent), 0
+		m.paused, m.pausedAt, m.lastHeld = true, max(r.last, m.sent), 0
 	}
 	return true
 }
@@ -353,7 +368,9 @@ func (h *Hub) resumeRoom(r *room, c *client, live bool) bool {
 		return ok
 	}
 	m.paused = false
-	from, upTo := m.pausedAt+1, r.seq
+	// Up to what the broker delivered: a history read ahead of that may
+	// not hold what is still on its way, which then follows as any tweet.
+	from, upTo := m.pausedAt+1, r.last
 	if from > upTo {
 		r.mu.Unlock()
 		return true
@@ -367,7 +384,7 @@ func (h *Hub) resumeRoom(r *room, c *client, live bool) bool {
 	token, epoch := r.startSyncLocked(m), r.epoch
 	r.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
+	ctx, cancel := context.WithTimeout(h.ctx, historyTimeout)
 	hist, err := h.broker.History(ctx, r.name, from-1)
 	cancel()
 
@@ -396,6 +413,10 @@ func (h *Hub) resumeRoom(r *room, c *client, live bool) bool {
 			c.send(entry{frame: p.Frame, room: r, seq: p.Seq})
 		}
 	}
+	if hist.Seq < upTo {
+		// Delivered while paused, yet not in the history read: skipped.
+		c.send(r.skippedEntry(max(from, hist.Seq+1), upTo))
+	}
 	r.finishSyncLocked(m, max(hist.Seq, upTo))
 	return true
 }
@@ -416,10 +437,15 @@ func (r *room) skipEntry(from, to uint64) entry {
 func (r *room) deliver(epoch string, p Pub) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.epoch == "" {
-		r.epoch = epoch
+	if epoch != r.epoch {
+		if r.epoch != "" && r.hasLiveMemberLocked() {
+			return // the broker's reset is on its way; this is a late one
+		}
+		// No member relies on the old epoch: the room was not followed
+		// while its stream started over.
+		r.epoch, r.seq, r.last, r.retracted = epoch, 0, 0, nil
 	}
-	if epoch != r.epoch || p.Seq <= r.last {
+	if p.Seq <= r.last {
 		return
 	}
 	r.last, r.seq = p.Seq, max(r.seq, p.Seq)
@@ -522,6 +548,16 @@ func (r *room) heldLocked(m *member) uint64 {
 	}
 	i, _ := slices.BinarySearch(r.retracted, m.pausedAt+1)
 	return r.seq - m.pausedAt - uint64(len(r.retracted)-i)
+}
+
+// unsubscribed reports whether the room is not subscribed, and not being
+// subscribed either; it never waits.
+func (r *room) unsubscribed() bool {
+	if !r.subMu.TryLock() {
+		return false
+	}
+	defer r.subMu.Unlock()
+	return !r.subscribed
 }
 
 // watch counts a page that shows the room as someone watching it at now.

@@ -10,8 +10,8 @@
 #
 # For each run it prints one line: the deliveries per second of all the
 # clients together, the latency percentiles of each load generator, the
-# CPU the server processes used (together, in % of one core) and each load
-# generator's own CPU.
+# CPU the server processes used (together and each, in % of one core) and
+# each load generator's own CPU.
 #
 # Usage: cmd/loadgen/cluster.sh [all|cluster]...   (default: all cluster)
 #
@@ -57,16 +57,18 @@ wait_ready() {
 	die "nothing ready on port $1"
 }
 # serve NAME ARGS...: start a server process on core 0.
+names=()
 serve() {
 	local name=$1
 	shift
 	taskset -c 0 "$@" >"$bin/$name.log" 2>&1 &
 	pids+=($!)
+	names+=("$name")
 }
 
 run() {
 	local mode=$1 web_ports=()
-	pids=()
+	pids=() names=()
 	case $mode in
 	all)
 		serve all "$bin/tweetstreamer" -addr "127.0.0.1:$port" -log-level warn \
@@ -89,8 +91,12 @@ run() {
 	for p in "${web_ports[@]}"; do wait_ready "$p"; done
 	sleep 2 # the web nodes hear the trend list
 
-	local before=0 after=0 p t0 t1
-	for p in "${pids[@]}"; do before=$((before + $(cpu_ticks "$p"))); done
+	local before=0 after=0 p t0 t1 k
+	local -a each_before=()
+	for p in "${pids[@]}"; do
+		each_before+=("$(cpu_ticks "$p")")
+		before=$((before + ${each_before[-1]}))
+	done
 	t0=$(date +%s.%N)
 	local share=$((clients / ${#web_ports[@]})) loads=() i=0
 	for wp in "${web_ports[@]}"; do
@@ -101,10 +107,17 @@ run() {
 	done
 	for l in "${loads[@]}"; do wait "$l"; done
 	t1=$(date +%s.%N)
-	for p in "${pids[@]}"; do after=$((after + $(cpu_ticks "$p"))); done
+	local secs each=""
+	secs=$(echo "$t1 - $t0" | bc)
+	pct() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v s="$secs" 'BEGIN { printf "%.1f", t / hz / s * 100 }'; }
+	for k in "${!pids[@]}"; do
+		local ticks
+		ticks=$(cpu_ticks "${pids[$k]}")
+		after=$((after + ticks))
+		each+=" ${names[$k]} $(pct $((ticks - each_before[k])))%"
+	done
 	local cpu
-	cpu=$(awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" -v s="$(echo "$t1 - $t0" | bc)" \
-		'BEGIN { printf "%.1f", t / hz / s * 100 }')
+	cpu=$(pct $((after - before)))
 	local total=0 lat="" lg=""
 	for ((j = 0; j < i; j++)); do
 		local r
@@ -113,8 +126,8 @@ run() {
 		lat+=$(jq -r '" p50 \(.fast.latency_ms.p50) p99 \(.fast.latency_ms.p99) lost \(.fast.lost) skipped \(.fast.skipped) dup \(.fast.duplicates);"' <<<"$r")
 		lg+=$(jq -r '" \(.loadgen_cpu_pct | round)%"' <<<"$r")
 	done
-	printf '%s  %s clients  %.0f deliveries/s  latency ms:%s  servers %s%% of a core  load generators%s\n' \
-		"$mode" "$clients" "$total" "$lat" "$cpu" "$lg"
+	printf '%s  %s clients  %.0f deliveries/s  latency ms:%s  servers %s%% of a core (%s)  load generators%s\n' \
+		"$mode" "$clients" "$total" "$lat" "$cpu" "${each# }" "$lg"
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	pids=()

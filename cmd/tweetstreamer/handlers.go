@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -61,7 +62,8 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 			}
 			col, err := columnModel(hub, room, mayFollow(r, "document"))
 			if err != nil {
-				refused = append(refused, err.Error())
+				msg, _ := refusal(logger, room, err)
+				refused = append(refused, msg)
 				continue
 			}
 			m.Columns = append(m.Columns, col)
@@ -88,12 +90,28 @@ func handleColumn(logger *slog.Logger, hub *rooms.Hub) http.Handler {
 		}
 		col, err := columnModel(hub, listedRoom(hub, room), mayFollow(r, "empty"))
 		if err != nil {
-			// The trend set is full: a refusal in words, as a join gets.
-			http.Error(w, err.Error(), http.StatusConflict)
+			msg, status := refusal(logger, room, err)
+			http.Error(w, msg, status)
 			return
 		}
 		render(w, r, logger, http.StatusOK, views.Column(col))
 	})
+}
+
+// refusal says in words why a column could not be shown, and with what
+// status: the trend set's refusal (full, a bad name) as a join gets it;
+// anything else (the ingest node or NATS away) is logged, and the reader is
+// told only that the trend is unavailable for now.
+func refusal(logger *slog.Logger, room string, err error) (string, int) {
+	switch {
+	case errors.Is(err, stream.ErrTooManyTrends):
+		return err.Error(), http.StatusConflict
+	case errors.Is(err, stream.ErrBadTrend):
+		return err.Error(), http.StatusBadRequest
+	default:
+		logger.Warn("a column could not be shown", "room", room, "err", err)
+		return fmt.Sprintf("%s is unavailable right now: try again in a moment", room), http.StatusServiceUnavailable
+	}
 }
 
 // handleHealthz answers 200 while the process is alive, with the source's

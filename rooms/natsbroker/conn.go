@@ -1,6 +1,7 @@
 package natsbroker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -113,13 +114,16 @@ func (c *Conn) Close() {
 	c.fills.Wait()
 }
 
-// request sends a JSON request to subject and decodes the JSON reply.
-func (c *Conn) request(subject string, req, reply any) error {
+// request sends a JSON request to subject and decodes the JSON reply,
+// waiting requestTimeout at most, less when ctx ends first.
+func (c *Conn) request(ctx context.Context, subject string, req, reply any) error {
 	data, err := jsonMarshal(req)
 	if err != nil {
 		return err
 	}
-	msg, err := c.nc.Request(subject, data, requestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	msg, err := c.nc.RequestWithContext(ctx, subject, data)
 	if err != nil {
 		return fmt.Errorf("natsbroker: asking %s: %w", subject, err)
 	}

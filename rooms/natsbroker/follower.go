@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -42,8 +43,9 @@ type followed struct {
 
 	mu sync.Mutex
 	// gone is set when the room is unsubscribed: a callback that runs
-	// after that (nats.go may still be delivering) does nothing.
-	gone bool
+	// after that (nats.go may still be delivering) does nothing. It is
+	// set without the lock, which a fetch may hold for a while.
+	gone atomic.Bool
 	// seeded is set once the ring holds the ingest node's history; what
 	// arrives before waits in early.
 	seeded bool
@@ -82,7 +84,7 @@ func (f *Follower) Retract(string, string, string) error { return rooms.ErrNotSe
 // waits until the server has the subscription, then fills the warm ring
 // from the ingest node. Tweets that arrive meanwhile follow, without the
 // ones the history had.
-func (f *Follower) Subscribe(room string) error {
+func (f *Follower) Subscribe(ctx context.Context, room string) error {
 	f.mu.Lock()
 	if _, ok := f.rooms[room]; ok {
 		f.mu.Unlock()
@@ -98,11 +100,14 @@ func (f *Follower) Subscribe(room string) error {
 	f.rooms[room] = fr
 	f.mu.Unlock()
 
-	if err := f.conn.nc.FlushTimeout(requestTimeout); err != nil {
+	flushCtx, cancel := context.WithTimeout(ctx, requestTimeout)
+	err = f.conn.nc.FlushWithContext(flushCtx)
+	cancel()
+	if err != nil {
 		f.drop(room, fr)
 		return fmt.Errorf("natsbroker: subscribing to %q: %w", room, err)
 	}
-	hist, err := f.fetch(room, 0)
+	hist, err := f.fetch(ctx, room, 0)
 	if err != nil {
 		f.drop(room, fr)
 		return err
@@ -140,9 +145,7 @@ func (f *Follower) drop(room string, fr *followed) error {
 		delete(f.rooms, room)
 	}
 	f.mu.Unlock()
-	fr.mu.Lock()
-	fr.gone = true
-	fr.mu.Unlock()
+	fr.gone.Store(true)
 	if err := fr.sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		return fmt.Errorf("natsbroker: unsubscribing from %q: %w", room, err)
 	}
@@ -167,20 +170,22 @@ func (f *Follower) History(ctx context.Context, room string, since uint64) (room
 		}
 		fr.mu.Unlock()
 	}
-	h, err := f.fetch(room, since)
+	h, err := f.fetch(ctx, room, since)
 	return h.History, err
 }
 
 // fromRingLocked answers a history request from the warm ring, when it can.
 func (fr *followed) fromRingLocked(since uint64) (rooms.History, bool) {
-	if !fr.seeded || fr.gone {
+	// A since past the ring's newest (the client was on a node further
+	// on) is the ingest node's to answer.
+	if !fr.seeded || fr.gone.Load() || since > fr.seq {
 		return rooms.History{}, false
 	}
 	oldest := fr.ring.Oldest()
 	switch {
 	case fr.mirror:
 	case since == fr.seq:
-	case oldest > 0 && since+1 >= oldest && since <= fr.seq:
+	case oldest > 0 && since+1 >= oldest:
 	default:
 		return rooms.History{}, false
 	}
@@ -199,11 +204,11 @@ type fetched struct {
 
 // fetch asks the ingest node for room's history after since, page after
 // page.
-func (f *Follower) fetch(room string, since uint64) (fetched, error) {
+func (f *Follower) fetch(ctx context.Context, room string, since uint64) (fetched, error) {
 	var out fetched
 	for page := 0; ; page++ {
 		var reply historyReply
-		if err := f.conn.request(historySubject, historyRequest{Room: room, Since: since}, &reply); err != nil {
+		if err := f.conn.request(ctx, historySubject, historyRequest{Room: room, Since: since}, &reply); err != nil {
 			return fetched{}, err
 		}
 		if reply.Error != nil {
@@ -223,24 +228,40 @@ func (f *Follower) fetch(room string, since uint64) (fetched, error) {
 			out.Pubs = append(out.Pubs, rooms.Pub{Seq: p.Seq, Frame: []byte(p.Frame), Retracted: p.Retracted})
 			since = p.Seq
 		}
-		if !reply.More || len(reply.Pubs) == 0 || page >= maxPages {
+		if !reply.More || len(reply.Pubs) == 0 {
 			return out, nil
+		}
+		if page+1 == maxPages {
+			return fetched{}, fmt.Errorf("natsbroker: the history of %q is longer than %d pages", room, maxPages)
 		}
 	}
 }
 
-// maxPages bounds the pages of one history: far more than any -history.
-const maxPages = 64
+// Bounds of what the follower does for one room.
+const (
+	// maxPages bounds the pages of one history: far more than any
+	// -history.
+	maxPages = 64
+	// maxEarly bounds the messages kept while a subscription's history is
+	// read.
+	maxEarly = 4096
+	// fetchTimeout bounds a fetch of what a subscription missed.
+	fetchTimeout = 2 * requestTimeout
+)
 
 // receive handles one message of a followed room's subject.
 func (f *Follower) receive(fr *followed, data []byte) {
 	f.received.Add(1)
 	fr.mu.Lock()
 	defer fr.mu.Unlock()
-	if fr.gone {
+	if fr.gone.Load() {
 		return
 	}
 	if !fr.seeded {
+		if len(fr.early) == maxEarly {
+			// Dropped here, the oldest come back as a gap to fill.
+			fr.early = slices.Delete(fr.early, 0, 1)
+		}
 		fr.early = append(fr.early, data)
 		return
 	}
@@ -287,7 +308,9 @@ func (f *Follower) applyLocked(fr *followed, data []byte) {
 // upTo (zero: all there are); what the ingest node no longer has, or all of
 // it when it cannot be asked, is delivered as skipped.
 func (f *Follower) fillLocked(fr *followed, upTo uint64) {
-	hist, err := f.fetch(fr.name, fr.seq)
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	defer cancel()
+	hist, err := f.fetch(ctx, fr.name, fr.seq)
 	if err == nil && hist.Epoch != fr.epoch {
 		f.startOverLocked(fr, hist)
 		return
@@ -335,7 +358,9 @@ func (f *Follower) skipLocked(fr *followed, upTo uint64) {
 // is a new one. It reports whether the message belongs to the room's epoch
 // now.
 func (f *Follower) resetLocked(fr *followed, epoch string) bool {
-	hist, err := f.fetch(fr.name, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	defer cancel()
+	hist, err := f.fetch(ctx, fr.name, 0)
 	if err != nil {
 		f.log.Warn("a room changed epoch, and its history is out of reach", "room", fr.name, "err", err)
 		return false
@@ -372,7 +397,7 @@ func (f *Follower) catchUpAll() {
 	f.mu.Unlock()
 	for _, fr := range all {
 		fr.mu.Lock()
-		if fr.seeded && !fr.gone {
+		if fr.seeded && !fr.gone.Load() {
 			f.fillLocked(fr, 0)
 		}
 		fr.mu.Unlock()

@@ -203,15 +203,7 @@ func newTestFollower(t *testing.T, ns *natsserver.Server) (*Follower, *recorder)
 }
 
 func TestFollowerDeliversInOrderAndAnswersFromItsWarmRing(t *testing.T) {
-	ns := startNATS(t)
-	ingest := newScriptedIngest(t, ns)
-	for seq := uint64(1); seq <= 3; seq++ {
-		ingest.keep("golang", seq)
-	}
-	f, rec := newTestFollower(t, ns)
-	if err := f.Subscribe("golang"); err != nil {
-		t.Fatal(err)
-	}
+	ingest, f, rec := followedRoom(t, 3)
 	for seq := uint64(4); seq <= 6; seq++ {
 		ingest.publish("golang", seq)
 	}
@@ -240,7 +232,7 @@ func TestFollowerFetchesWhatItsSubscriptionMissed(t *testing.T) {
 		ns := startNATS(t)
 		ingest := newScriptedIngest(t, ns)
 		f, rec := newTestFollower(t, ns)
-		if err := f.Subscribe("golang"); err != nil {
+		if err := f.Subscribe(context.Background(), "golang"); err != nil {
 			t.Fatal(err)
 		}
 		ingest.publish("golang", 1)
@@ -256,7 +248,7 @@ func TestFollowerFetchesWhatItsSubscriptionMissed(t *testing.T) {
 		ns := startNATS(t)
 		ingest := newScriptedIngest(t, ns)
 		f, rec := newTestFollower(t, ns)
-		if err := f.Subscribe("golang"); err != nil {
+		if err := f.Subscribe(context.Background(), "golang"); err != nil {
 			t.Fatal(err)
 		}
 		ingest.publish("golang", 1)
@@ -283,7 +275,7 @@ func TestFollowerFetchesWhatItsSubscriptionMissed(t *testing.T) {
 		ns := startNATS(t)
 		ingest := newScriptedIngest(t, ns)
 		f, rec := newTestFollower(t, ns)
-		if err := f.Subscribe("golang"); err != nil {
+		if err := f.Subscribe(context.Background(), "golang"); err != nil {
 			t.Fatal(err)
 		}
 		ingest.publish("golang", 1)
@@ -300,7 +292,7 @@ func TestFollowerStartsOverOnANewEpoch(t *testing.T) {
 	ns := startNATS(t)
 	ingest := newScriptedIngest(t, ns)
 	f, rec := newTestFollower(t, ns)
-	if err := f.Subscribe("golang"); err != nil {
+	if err := f.Subscribe(context.Background(), "golang"); err != nil {
 		t.Fatal(err)
 	}
 	ingest.publish("golang", 1)
@@ -323,7 +315,7 @@ func TestFollowerRetractsAndIgnoresWhatDoesNotParse(t *testing.T) {
 	ns := startNATS(t)
 	ingest := newScriptedIngest(t, ns)
 	f, rec := newTestFollower(t, ns)
-	if err := f.Subscribe("golang"); err != nil {
+	if err := f.Subscribe(context.Background(), "golang"); err != nil {
 		t.Fatal(err)
 	}
 	ingest.publish("golang", 1)
@@ -344,7 +336,7 @@ func TestFollowerReceivesOnlyTheRoomsItSubscribes(t *testing.T) {
 	ns := startNATS(t)
 	ingest := newScriptedIngest(t, ns)
 	f, rec := newTestFollower(t, ns)
-	if err := f.Subscribe("golang"); err != nil {
+	if err := f.Subscribe(context.Background(), "golang"); err != nil {
 		t.Fatal(err)
 	}
 	ingest.publish("rust", 1)
@@ -395,4 +387,20 @@ func TestFollowerHistoryComesInPages(t *testing.T) {
 	if !slices.Equal(seqs, []uint64{3, 4, 5, 6, 7}) || h.Seq != 7 || h.Oldest != 1 {
 		t.Fatalf("history after 2 in pages of two: seqs %v, seq %d, oldest %d; want 3..7, 7, 1", seqs, h.Seq, h.Oldest)
 	}
+}
+
+// followedRoom starts NATS, a scripted ingest node whose golang holds seqs
+// 1..n, and a follower subscribed to golang.
+func followedRoom(t *testing.T, n uint64) (*scriptedIngest, *Follower, *recorder) {
+	t.Helper()
+	ns := startNATS(t)
+	ingest := newScriptedIngest(t, ns)
+	for seq := uint64(1); seq <= n; seq++ {
+		ingest.keep("golang", seq)
+	}
+	f, rec := newTestFollower(t, ns)
+	if err := f.Subscribe(context.Background(), "golang"); err != nil {
+		t.Fatal(err)
+	}
+	return ingest, f, rec
 }

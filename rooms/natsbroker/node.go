@@ -49,6 +49,12 @@ type Ingest struct {
 	source string
 	log    *slog.Logger
 	tally  tally
+
+	// rival is another ingest node heard from, and when, in Unix
+	// nanoseconds: two would number the same rooms each its own way.
+	mu         sync.Mutex
+	rival      string
+	rivalHeard time.Time
 }
 
 // NewIngest returns the loop of the ingest node called node, whose source
@@ -60,8 +66,35 @@ func NewIngest(conn *Conn, seq *Sequencer, hub ingestHub, node, source string, l
 	return &Ingest{conn: conn, seq: seq, hub: hub, node: node, source: source, log: logger}
 }
 
-// Ready reports nil while the node can serve, else why not.
-func (in *Ingest) Ready() error { return in.conn.Ready() }
+// Ready reports nil while the node can serve, else why not: it needs NATS,
+// and to be the only ingest node.
+func (in *Ingest) Ready() error {
+	if err := in.conn.Ready(); err != nil {
+		return err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.rival != "" && time.Since(in.rivalHeard) < ingestSilence {
+		return fmt.Errorf("another ingest node, %s, is running: a cluster has one", in.rival)
+	}
+	return nil
+}
+
+// watchRivals notes the heartbeats of any other ingest node.
+func (in *Ingest) watchRivals() (*nats.Subscription, error) {
+	return in.conn.nc.Subscribe(ingestSubject, func(m *nats.Msg) {
+		var hb heartbeat
+		if decode(m.Data, &hb) != nil || hb.Node == in.node {
+			return
+		}
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		if in.rival != hb.Node {
+			in.log.Error("another ingest node is running: a cluster has one, and web nodes cannot follow two", "other", hb.Node)
+		}
+		in.rival, in.rivalHeard = hb.Node, time.Now()
+	})
+}
 
 // Run serves the web nodes until ctx is done.
 func (in *Ingest) Run(ctx context.Context) error {
@@ -75,6 +108,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 		in.seq.serveHistory,
 		func() (*nats.Subscription, error) { return serveTrends(in.conn, in.hub, in.log) },
 		func() (*nats.Subscription, error) { return in.tally.subscribe(in.conn, "") },
+		in.watchRivals,
 	} {
 		s, err := serve()
 		if err != nil {
@@ -96,7 +130,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 }
 
 func (in *Ingest) beat() {
-	hb := heartbeat{Node: in.node, Source: in.source, Trends: in.hub.Summaries()}
+	hb := heartbeat{Node: in.node, Source: in.source, History: in.seq.mem.HistorySize(), Trends: in.hub.Summaries()}
 	for _, a := range in.hub.Announcements() {
 		hb.Announcements = append(hb.Announcements, wireAnnouncement{Kind: a.Kind, Frame: a.Frame})
 	}
@@ -113,6 +147,7 @@ func (in *Ingest) beat() {
 // it.
 type webHub interface {
 	Follow([]rooms.Summary)
+	FitHistory(int)
 	SetRemoteMembers(map[string]int)
 	LocalMembers() map[string]int
 	AnnounceFrame(kind string, frame []byte)
@@ -181,6 +216,7 @@ func (w *Web) Run(ctx context.Context, hub webHub) error {
 			names[i] = s.Room
 		}
 		w.trends.set(names)
+		hub.FitHistory(hb.History)
 		hub.Follow(hb.Trends)
 		for _, a := range hb.Announcements {
 			hub.AnnounceFrame(a.Kind, a.Frame)
@@ -300,7 +336,7 @@ func (t *Trends) List() []string {
 // matcher and its source's filter, or refuses as its trend set would.
 func (t *Trends) Add(trend string) (bool, error) {
 	var reply trendReply
-	if err := t.conn.request(trendSubject, trendRequest{Trend: trend}, &reply); err != nil {
+	if err := t.conn.request(context.Background(), trendSubject, trendRequest{Trend: trend}, &reply); err != nil {
 		return false, err
 	}
 	if reply.Error != nil {

@@ -53,7 +53,7 @@ func (s *Sequencer) Publish(room string, build func(uint64) rooms.Pub) error {
 func (s *Sequencer) Retract(room, source, id string) error { return s.mem.Retract(room, source, id) }
 
 // Subscribe implements rooms.Broker: the ingest node has every room.
-func (s *Sequencer) Subscribe(string) error { return nil }
+func (s *Sequencer) Subscribe(context.Context, string) error { return nil }
 
 // Unsubscribe implements rooms.Broker.
 func (s *Sequencer) Unsubscribe(string) error { return nil }
@@ -140,13 +140,19 @@ func (s *Sequencer) historyReply(data []byte) historyReply {
 		return historyReply{Error: &wireError{Code: codeInternal, Message: "internal error"}}
 	}
 	reply := historyReply{Epoch: h.Epoch, Seq: h.Seq, Oldest: h.Oldest, Cap: s.mem.HistorySize()}
+	limit := maxReplyBytes
+	if max := int(s.conn.nc.MaxPayload()); max > 0 {
+		limit = min(limit, max/2)
+	}
 	size := 0
 	for _, p := range h.Pubs {
-		if size > maxReplyBytes && len(reply.Pubs) > 0 {
+		// Frames go in as they are (see jsonMarshal), with a few dozen
+		// bytes of fields around each.
+		if size+len(p.Frame)+64 > limit && len(reply.Pubs) > 0 {
 			reply.More = true
 			break
 		}
-		size += len(p.Frame) + 32
+		size += len(p.Frame) + 64
 		reply.Pubs = append(reply.Pubs, wirePub{Seq: p.Seq, Frame: p.Frame, Retracted: p.Retracted})
 	}
 	return reply

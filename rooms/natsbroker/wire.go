@@ -109,7 +109,7 @@ type wirePub struct {
 }
 
 // maxReplyBytes keeps a reply well under NATS's default payload limit of
-// 1 MB.
+// 1 MB; a server with a lower limit gets pages of half its limit.
 const maxReplyBytes = 512 << 10
 
 // trendRequest asks the ingest node to follow a custom trend.
@@ -145,7 +145,10 @@ const (
 type heartbeat struct {
 	Node string `json:"node"`
 	// Source names where the tweets come from, for the page.
-	Source        string             `json:"source"`
+	Source string `json:"source"`
+	// History is how many tweets the ingest node keeps per room: a web
+	// node's queues make room for a backlog that long.
+	History       int                `json:"history"`
 	Trends        []rooms.Summary    `json:"trends"`
 	Announcements []wireAnnouncement `json:"announcements"`
 }
@@ -169,10 +172,15 @@ func decode(data []byte, v any) error {
 	return nil
 }
 
+// jsonMarshal encodes v without escaping '<', '>' and '&': the frames
+// inside are sent to browsers as they are, and escaping them would make
+// a page of history up to six times its size.
 func jsonMarshal(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("natsbroker: encoding %T: %w", v, err)
 	}
-	return b, nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }

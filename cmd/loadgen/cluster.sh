@@ -7,6 +7,9 @@
 #   all      tweetstreamer alone; one load generator with every client
 #   cluster  nats-server, an ingest node and two web nodes; two load
 #            generators, each with half the clients on its web node
+#   web      one web node alone on core 0, every client on it; NATS and
+#            the ingest node on core 1 beside the load generator: what
+#            one web node holds on one core
 #
 # For each run it prints one line: the deliveries per second of all the
 # clients together, the latency percentiles of each load generator, the
@@ -56,12 +59,12 @@ wait_ready() {
 	done
 	die "nothing ready on port $1"
 }
-# serve NAME ARGS...: start a server process on core 0.
+# serve NAME ARGS...: start a server process on core 0 (on $core when set).
 names=()
 serve() {
 	local name=$1
 	shift
-	taskset -c 0 "$@" >"$bin/$name.log" 2>&1 &
+	taskset -c "${core:-0}" "$@" >"$bin/$name.log" 2>&1 &
 	pids+=($!)
 	names+=("$name")
 }
@@ -85,6 +88,16 @@ run() {
 		serve web2 "$bin/tweetstreamer" -nats "$nats" -role web -addr "127.0.0.1:$((port + 3))" -log-level warn
 		wait_ready $((port + 1))
 		web_ports=($((port + 2)) $((port + 3)))
+		;;
+	web)
+		local nats=nats://127.0.0.1:$((port + 10))
+		core=1 serve nats "$bin/nats-server" -a 127.0.0.1 -p $((port + 10))
+		sleep 0.5
+		core=1 serve ingest "$bin/tweetstreamer" -nats "$nats" -role ingest -addr "127.0.0.1:$((port + 1))" \
+			-log-level warn -mock-rate "$rate" -trends "$trends" -max-trends "$rooms"
+		serve web1 "$bin/tweetstreamer" -nats "$nats" -role web -addr "127.0.0.1:$((port + 2))" -log-level warn
+		wait_ready $((port + 1))
+		web_ports=($((port + 2)))
 		;;
 	*) die "unknown mode $mode" ;;
 	esac

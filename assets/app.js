@@ -34,6 +34,11 @@
   const BIG_KEY = "tweetstreamer.big";
   // Errors that refuse a join: a column that never showed a tweet is removed.
   const JOIN_REFUSALS = new Set(["bad_room", "too_many_trends", "too_many_rooms"]);
+  // REJOIN_MS is the first wait before a join refused as unavailable (the
+  // server cannot reach the room's history for now) is sent again; each
+  // refusal doubles it, up to REJOIN_MAX_MS.
+  const REJOIN_MS = 1000;
+  const REJOIN_MAX_MS = 30000;
   const CONN_TEXT = {
     connecting: "connecting…",
     live: "live",
@@ -271,6 +276,16 @@
     if (col.paused) msg.paused = true;
     if (!send(msg)) return;
     col.recovering = "since" in msg;
+  }
+
+  // rejoinLater joins col again after a wait that doubles with each
+  // refusal, unless it was closed meanwhile; a reconnect joins it anyway.
+  function rejoinLater(col) {
+    col.rejoinMs = Math.min((col.rejoinMs || REJOIN_MS / 2) * 2, REJOIN_MAX_MS);
+    clearTimeout(col.rejoinTimer);
+    col.rejoinTimer = setTimeout(() => {
+      if (findColumn(col.room) === col) joinColumn(col);
+    }, col.rejoinMs);
   }
 
   // closeColumn leaves the room and removes the column, then puts the focus
@@ -643,6 +658,7 @@
     ["joined", (msg) => {
       const col = findColumn(msg.room);
       if (!col) return; // closed before the server answered
+      col.rejoinMs = 0;
       if (col.room !== msg.room) renameColumn(col, msg.room);
       const epoch = typeof msg.epoch === "string" ? msg.epoch : "";
       if (col.recovering && msg.recovered === true) {
@@ -735,6 +751,9 @@
       const col = findColumn(msg.room);
       if (!col) {
         showNotice(pageNoticeEl, text);
+      } else if (msg.code === "unavailable") {
+        showNotice(col.notice, text);
+        rejoinLater(col);
       } else if (JOIN_REFUSALS.has(msg.code) && !byTestID(col.list, "card")) {
         removeColumn(col);
         if (col.fromFollow) showFollowError(`${col.room}: ${text}`);

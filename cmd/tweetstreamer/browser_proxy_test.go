@@ -25,8 +25,19 @@ type tcpProxy struct {
 
 	mu    sync.Mutex
 	conns map[*proxiedConn]struct{}
+	// refusing closes every new connection at once, as a server that is
+	// down would.
+	refusing bool
 
 	wg sync.WaitGroup // the accept loop, and two copiers per connection
+}
+
+// refuse makes the proxy close every new connection at once while on is
+// true; the connections open now are left as they are.
+func (px *tcpProxy) refuse(on bool) {
+	px.mu.Lock()
+	defer px.mu.Unlock()
+	px.refusing = on
 }
 
 // proxiedConn is one browser connection and the proxy's connection to the
@@ -64,6 +75,13 @@ func (px *tcpProxy) accept() {
 		client, err := px.ln.Accept()
 		if err != nil {
 			return // closed
+		}
+		px.mu.Lock()
+		refusing := px.refusing
+		px.mu.Unlock()
+		if refusing {
+			client.Close()
+			continue
 		}
 		server, err := net.DialTimeout("tcp", px.target, 5*time.Second)
 		if err != nil {

@@ -263,12 +263,12 @@ func TestClusterAFreshJoinGetsTheWholeBacklog(t *testing.T) {
 		}
 	}
 	t.Run("single process", func(t *testing.T) {
-		s := start(t, nil, "-mock-rate", "3000", "-trends", "golang", "-history", "1000")
+		s := start(t, nil, "-mock-rate", "1000", "-trends", "golang", "-history", "1000")
 		waitMatched(t, s, 1100)
 		check(t, s)
 	})
 	t.Run("web node", func(t *testing.T) {
-		cl := startCluster(t, "-mock-rate", "3000", "-trends", "golang", "-history", "1000")
+		cl := startCluster(t, "-mock-rate", "1000", "-trends", "golang", "-history", "1000")
 		waitMatched(t, cl.ingest, 1100)
 		check(t, cl.web1)
 	})

@@ -52,6 +52,9 @@ func TestHistoryPagesOfHTMLHeavyTweetsFitTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
+	if err := conn.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	// 300 posts of 300 '&' each ("AT&T&&&..."), as a card renders them.
 	text := strings.Repeat("&", 300)
 	html := "<article class=card><p>" + strings.Repeat("&amp;", 300) + "</p></article>"

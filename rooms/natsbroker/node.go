@@ -116,6 +116,11 @@ func (in *Ingest) Run(ctx context.Context) error {
 		}
 		subs = append(subs, s)
 	}
+	// Heard of by the server before the first heartbeat says this node
+	// is there: a web node's first request finds it.
+	if err := in.conn.nc.Flush(); err != nil {
+		in.log.Warn("flushing the subscriptions to NATS", "err", err)
+	}
 	tick := time.NewTicker(heartbeatEvery)
 	defer tick.Stop()
 	for {

@@ -84,6 +84,9 @@ func TestSequencerAnswersHistoryInPagesUnderTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
+	if err := conn.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	// 1,000 tweets of 2 KiB: 2 MB in all, past NATS's 1 MB payload limit.
 	pad := strings.Repeat("x", 2000)
 	for range 1000 {
@@ -133,6 +136,9 @@ func TestTrendRequestsAnswerAsTheTrendSetWould(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
+	if err := ingestConn.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	trends := NewTrends(connect(t, ns, "web"))
 	if added, err := trends.Add("zig"); err != nil || !added {
 		t.Fatalf("adding zig: %v, %v; want added", added, err)

@@ -77,7 +77,8 @@ type Broker interface {
 	Retract(room, source, id string) error
 	// Subscribe starts delivering room's tweets to this node, and
 	// Unsubscribe stops it. The hub subscribes a room while it has a
-	// member on this node.
+	// member on this node. An Unsubscribe that fails leaves the room
+	// unsubscribed all the same, for the next Subscribe to start afresh.
 	Subscribe(ctx context.Context, room string) error
 	Unsubscribe(room string) error
 	// History returns where room stands and the tweets it holds after

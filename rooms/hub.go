@@ -770,8 +770,9 @@ func (h *Hub) unsubscribeIdle(r *room, now time.Time) {
 	// The broker is called without the room's lock: it delivers to the
 	// room with its own lock held.
 	if err := h.broker.Unsubscribe(r.name); err != nil {
+		// The broker has let the room go all the same: the next join
+		// subscribes afresh.
 		h.log.Warn("unsubscribing from an idle room", "room", r.name, "err", err)
-		return
 	}
 	r.subscribed = false
 }

@@ -174,6 +174,7 @@ func (h *Hub) joinRoom(r *room, c *client, epoch string, since *uint64, paused b
 			from = hist.Oldest - 1
 		}
 		m.paused, m.pausedAt = true, from
+		m.sent = max(m.sent, from)
 	}
 	if paused {
 		r.finishSyncLocked(m, hist.Seq)
@@ -241,7 +242,15 @@ func (r *room) finishSyncLocked(m *member, upTo uint64) {
 	}
 	m.sent = max(m.sent, upTo)
 	if lost[1] > m.sent {
-		m.c.send(r.skippedEntry(max(lost[0], m.sent+1), lost[1]))
+		// The tweets dropped were the oldest; every skip still pending
+		// before them is older still, and is folded into the range.
+		lo := lost[0]
+		for _, e := range pending {
+			if e.skip && e.from < lo {
+				lo = e.from
+			}
+		}
+		m.c.send(r.skippedEntry(max(lo, m.sent+1), lost[1]))
 		m.sent = lost[1]
 	}
 	for _, e := range pending {
@@ -289,7 +298,7 @@ func (r *room) deliverLocked(m *member, e entry) {
 // member over.
 func (r *room) learnLocked(h *History) {
 	if h.Epoch != r.epoch && !r.hasLiveMemberLocked() {
-		r.epoch, r.seq, r.last, r.retracted = h.Epoch, h.Seq, h.Seq, nil
+		r.epoch, r.seq, r.last, r.retracted = h.Epoch, h.Seq, 0, nil
 	}
 	if h.Epoch != r.epoch {
 		return

@@ -162,8 +162,9 @@ func (f *Follower) History(ctx context.Context, room string, since uint64) (room
 	f.mu.Lock()
 	fr := f.rooms[room]
 	f.mu.Unlock()
-	if fr != nil {
-		fr.mu.Lock()
+	// A fill may hold the room across a fetch: then the ingest node
+	// answers, within ctx.
+	if fr != nil && fr.mu.TryLock() {
 		if h, ok := fr.fromRingLocked(since); ok {
 			fr.mu.Unlock()
 			return h, nil
@@ -206,6 +207,7 @@ type fetched struct {
 // page.
 func (f *Follower) fetch(ctx context.Context, room string, since uint64) (fetched, error) {
 	var out fetched
+	pages := maxPages
 	for page := 0; ; page++ {
 		var reply historyReply
 		if err := f.conn.request(ctx, historySubject, historyRequest{Room: room, Since: since}, &reply); err != nil {
@@ -216,6 +218,7 @@ func (f *Follower) fetch(ctx context.Context, room string, since uint64) (fetche
 		}
 		if page == 0 {
 			out.Epoch, out.Oldest, out.cap = reply.Epoch, reply.Oldest, reply.Cap
+			pages = max(pages, reply.Cap+1) // a page holds one tweet at least
 		} else if reply.Epoch != out.Epoch {
 			return fetched{}, fmt.Errorf("natsbroker: the history of %q changed epoch while read", room)
 		}
@@ -231,8 +234,8 @@ func (f *Follower) fetch(ctx context.Context, room string, since uint64) (fetche
 		if !reply.More || len(reply.Pubs) == 0 {
 			return out, nil
 		}
-		if page+1 == maxPages {
-			return fetched{}, fmt.Errorf("natsbroker: the history of %q is longer than %d pages", room, maxPages)
+		if page+1 == pages {
+			return fetched{}, fmt.Errorf("natsbroker: the history of %q is longer than %d pages", room, pages)
 		}
 	}
 }

@@ -168,37 +168,42 @@ func TestAResumeOnANodeBehindTheClientRecoversThroughTheHub(t *testing.T) {
 	}
 }
 
-// A history longer than maxPages pages: the follower must not claim a warm
-// ring that holds everything up to the ingest node's seq when it stopped
-// reading after page 64.
-func TestAHistoryPastMaxPagesIsNotASilentGap(t *testing.T) {
+// A history in more pages than the ingest node's ring can fill (one tweet
+// a page, past its cap and past maxPages): the follower refuses it rather
+// than claim a warm ring with everything up to the ingest node's seq when
+// it stopped reading partway.
+func TestAHistoryPastItsPageBoundIsRefusedNotCutShort(t *testing.T) {
 	ns := startNATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	const total = 200 // one tweet per page, as 512 KiB pages of a -history of 100,000 would be
-	nc.Subscribe(historySubject, func(m *nats.Msg) {
+	const total = 200 // one tweet per page, with a cap that says 10
+	if _, err := nc.Subscribe(historySubject, func(m *nats.Msg) {
 		var req historyRequest
-		decode(m.Data, &req)
-		reply := historyReply{Epoch: "e1", Seq: total, Oldest: 1, Cap: total}
+		_ = decode(m.Data, &req)
+		reply := historyReply{Epoch: "e1", Seq: total, Oldest: 1, Cap: 10}
 		if s := req.Since + 1; s <= total {
 			reply.Pubs = []wirePub{{Seq: s, Frame: frame(s)}}
 			reply.More = s < total
 		}
 		data, _ := jsonMarshal(reply)
-		m.Respond(data)
-	})
-	nc.Flush()
+		_ = m.Respond(data)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	f, _ := newTestFollower(t, ns)
 	// Refused, rather than a backlog that stops short without a word: the
 	// join is answered unavailable.
 	if err := f.Subscribe(context.Background(), "golang"); err == nil || !strings.Contains(err.Error(), "pages") {
-		t.Fatalf("subscribing to a room whose history is longer than %d pages: %v; want an error that says so", maxPages, err)
+		t.Fatalf("subscribing to a room whose history is longer than its page bound: %v; want an error that says so", err)
 	}
 	h, err := f.History(context.Background(), "golang", 0)
 	if err == nil {
-		t.Fatalf("a history longer than %d pages was answered with %d tweets up to %d; want an error", maxPages, len(h.Pubs), h.Seq)
+		t.Fatalf("a history past its page bound was answered with %d tweets up to %d; want an error", len(h.Pubs), h.Seq)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -423,4 +424,33 @@ func TestClusterASecondIngestNodeIsNotReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.ingest.waitReady(t)
+}
+
+// -role all with -nats runs both halves in one process, over NATS still:
+// its page and socket serve what its own ingest half publishes.
+func TestClusterRoleAllWithNATSServesBothHalves(t *testing.T) {
+	ns := startNATS(t, 0)
+	s := start(t, nil, "-nats", ns.ClientURL(), "-role", "all", "-mock-rate", "100", "-trends", "golang,rust")
+	s.waitReady(t)
+	c := s.dial(t)
+	c.send(`{"type":"join","room":"golang"}`)
+	if j := c.nextOfType("joined"); j["epoch"] == "" {
+		t.Fatalf("joined %v, want an epoch", j)
+	}
+	c.tweets("golang", 5)
+	if _, body := s.get(t, "/healthz"); !strings.Contains(body, `"role":"all"`) || !strings.Contains(body, `"state":"streaming"`) {
+		t.Errorf("/healthz of an all node: %s, want its role and its source", body)
+	}
+	// Its web half subscribes to the room over NATS, as a web node would.
+	connz, err := ns.Connz(&natsserver.ConnzOptions{Subscriptions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscribed := false
+	for _, conn := range connz.Conns {
+		subscribed = subscribed || slices.Contains(conn.Subs, roomSubject("golang"))
+	}
+	if !subscribed {
+		t.Error("no connection subscribes to golang's subject: the page is not served over NATS")
+	}
 }

@@ -19,6 +19,9 @@ var (
 	// DisconnectTooSlow: the client read nothing while its queue passed
 	// twice its bound (1008, policy violation).
 	DisconnectTooSlow = Disconnect{Code: websocket.ClosePolicyViolation, Reason: "too slow"}
+	// DisconnectBadData: a text message that is not UTF-8 (1007, invalid
+	// frame payload data), which RFC 6455 §8.1 says fails the connection.
+	DisconnectBadData = Disconnect{Code: websocket.CloseInvalidFramePayloadData, Reason: "text not UTF-8"}
 	// DisconnectInternal: handling a client message failed (1011).
 	DisconnectInternal = Disconnect{Code: websocket.CloseInternalServerErr, Reason: "internal error"}
 	// DisconnectGone: the socket failed or the client left; there is no

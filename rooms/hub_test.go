@@ -648,6 +648,22 @@ func TestOverLongFrameClosesWith1009(t *testing.T) {
 	}
 }
 
+// A text message must be UTF-8 (RFC 6455 §8.1): one that is not fails the
+// connection with 1007, and nothing of it is taken, not even a room.
+func TestATextMessageThatIsNotUTF8ClosesWith1007(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	c.send("{\"type\":\"join\",\"room\":\"gol\xffang\"}")
+	err := c.closeError()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseInvalidFramePayloadData {
+		t.Fatalf("connection ended with %v, want close 1007", err)
+	}
+	if s.hub.Has("gol\ufffdang") || slices.Contains(s.trends.List(), "gol\ufffdang") {
+		t.Errorf("the bad message made a room or a trend: %v", s.trends.List())
+	}
+}
+
 func TestCloseSendsGoingAway(t *testing.T) {
 	s := newTestServer(t, Config{})
 	c := s.dial(t)

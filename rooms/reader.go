@@ -3,6 +3,7 @@ package rooms
 import (
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -92,7 +93,7 @@ func (c *client) readMessage() {
 			c.finishReading()
 		}
 	}()
-	_, data, err := c.conn.ReadMessage()
+	kind, data, err := c.conn.ReadMessage()
 	if err != nil {
 		switch {
 		case errors.Is(err, websocket.ErrReadLimit):
@@ -100,6 +101,13 @@ func (c *client) readMessage() {
 		case websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived):
 			c.log().Debug("connection ended", "err", err)
 		}
+		return
+	}
+	if kind == websocket.TextMessage && !utf8.Valid(data) {
+		// JSON's decoder would take it, with U+FFFD for the bad bytes,
+		// and a join would make a room of a name the client never sent.
+		c.log().Info("closing connection: a text message that is not UTF-8")
+		c.stop(DisconnectBadData)
 		return
 	}
 	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))

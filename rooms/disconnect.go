@@ -22,6 +22,10 @@ var (
 	// DisconnectBadData: a text message that is not UTF-8 (1007, invalid
 	// frame payload data), which RFC 6455 §8.1 says fails the connection.
 	DisconnectBadData = Disconnect{Code: websocket.CloseInvalidFramePayloadData, Reason: "text not UTF-8"}
+	// DisconnectProtocol: the client broke the framing rules the library
+	// lets through, such as a close frame of one byte (1002, protocol
+	// error).
+	DisconnectProtocol = Disconnect{Code: websocket.CloseProtocolError, Reason: "protocol error"}
 	// DisconnectInternal: handling a client message failed (1011).
 	DisconnectInternal = Disconnect{Code: websocket.CloseInternalServerErr, Reason: "internal error"}
 	// DisconnectGone: the socket failed or the client left; there is no

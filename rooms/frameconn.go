@@ -84,6 +84,9 @@ const (
 	frameMessage        // a whole message in one frame: text, binary or close
 	framePong
 	frameEnd // no frame: the socket failed or the client closed it
+	// frameBadClose is a close frame with a one-byte payload: too short
+	// for a code, too long for none (RFC 6455 §5.5.1), a protocol error.
+	frameBadClose
 )
 
 // parseFrameHeader tells what kind of frame the bytes b start and, for a
@@ -115,6 +118,8 @@ func parseFrameHeader(b []byte) (kind, size int) {
 	switch op := b[0] & 0x0f; {
 	case op == websocketText || op == websocketBinary:
 		return frameMessage, header + payload
+	case op == websocketClose && payload == 1:
+		return frameBadClose, header + payload
 	case op == websocketClose && payload <= 125:
 		return frameMessage, header + payload
 	case op == websocketPong && payload <= 125:

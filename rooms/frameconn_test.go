@@ -24,6 +24,7 @@ func TestParseFrameHeader(t *testing.T) {
 		{"pong", []byte{0x8a, 0x80}, framePong, 6},
 		{"pong with payload", []byte{0x8a, 0x80 | 4}, framePong, 10},
 		{"ping", []byte{0x89, 0x80}, frameOther, 0},
+		{"close of one byte", []byte{0x88, 0x80 | 1}, frameBadClose, 2 + 4 + 1},
 		{"first of several frames", []byte{0x01, 0x80 | 3}, frameOther, 0},
 		{"continuation", []byte{0x80, 0x80 | 3}, frameOther, 0},
 		{"unmasked", []byte{0x81, 20}, frameOther, 0},

@@ -664,6 +664,22 @@ func TestATextMessageThatIsNotUTF8ClosesWith1007(t *testing.T) {
 	}
 }
 
+// A close frame must carry a code of two bytes or nothing: one of a single
+// byte is answered with 1002, not with an empty close as if it had none.
+func TestACloseFrameOfOneByteIsAProtocolError(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	c.join("golang")
+	if err := c.conn.WriteControl(websocket.CloseMessage, []byte{3}, time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	err := c.closeError()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseProtocolError {
+		t.Fatalf("connection ended with %v, want close 1002", err)
+	}
+}
+
 func TestCloseSendsGoingAway(t *testing.T) {
 	s := newTestServer(t, Config{})
 	c := s.dial(t)

@@ -55,6 +55,12 @@ func (c *client) awaitMessage() bool {
 	for fc.peeking() {
 		kind, size := fc.awaitFrame()
 		switch kind {
+		case frameBadClose:
+			// The library would take it for a close without a code,
+			// and answer with one.
+			c.log().Info("closing connection: a close frame of one byte")
+			c.stop(DisconnectProtocol)
+			return false
 		case framePong:
 			if fc.discard(size) != nil {
 				return false

@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -220,6 +223,25 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	return cfg, nil
 }
 
+// addrError says what is wrong with a host:port to listen on, or is empty.
+// That the port is free is for listening to tell.
+func addrError(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "want host:port, such as :8080 or 127.0.0.1:8080"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "the port must be a number from 0 to 65535"
+	}
+	return ""
+}
+
+// fileExists reports whether something is at path.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 func (c config) validate() error {
 	bad := func(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 	switch {
@@ -243,12 +265,18 @@ func (c config) validate() error {
 		return bad("-o is required: the file to record to")
 	case c.record && c.duration <= 0:
 		return bad("-duration must be above 0")
+	case c.record && fileExists(c.output):
+		return bad("-o %s exists already: the recorder never writes over a file; name a new one", c.output)
 	case c.record:
 		// The server's own flags are not parsed when recording.
 	case !slices.Contains(roles, c.role):
 		return bad("-role must be one of %s, not %q", strings.Join(roles, ", "), c.role)
 	case c.role != "all" && c.nats == "":
 		return bad("-role %s needs -nats: the URL of the NATS server the cluster shares", c.role)
+	case addrError(c.addr) != "":
+		return bad("-addr %q: %s", c.addr, addrError(c.addr))
+	case c.debugAddr != "" && addrError(c.debugAddr) != "":
+		return bad("-debug-addr %q: %s", c.debugAddr, addrError(c.debugAddr))
 	case c.history < 1:
 		return bad("-history must be at least 1")
 	case c.maxRooms < 1:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,8 +35,12 @@ func TestRecordFromTheMock(t *testing.T) {
 	t.Run("an existing file is refused", func(t *testing.T) {
 		err := run(context.Background(), []string{"tweetstreamer", "record", "-source", "mock", "-duration", "1s", "-o", path},
 			func(string) string { return "" }, &stdout, &stderr)
-		if err == nil || !strings.Contains(err.Error(), "file exists") {
+		if err == nil || !strings.Contains(err.Error(), "exists already") {
 			t.Fatalf("err %v, want one saying the file exists", err)
+		}
+		var usage usageError
+		if !errors.As(err, &usage) {
+			t.Errorf("err %T, want a usage error (exit 2)", err)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -236,6 +237,21 @@ func addrError(addr string) string {
 	return ""
 }
 
+// originError says what is wrong with an entry of -allowed-origins, or is
+// empty: an origin is a scheme and a host, as a browser sends it in Origin
+// (https://example.com, http://localhost:3000), or "*" for any.
+func originError(o string) string {
+	if o == "*" {
+		return ""
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		strings.TrimSuffix(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "want an origin such as https://example.com (a scheme and a host, no path), or *"
+	}
+	return ""
+}
+
 // fileExists reports whether something is at path.
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
@@ -257,6 +273,10 @@ func (c config) validate() error {
 		return bad("-retrack-interval must be above 0")
 	case c.maxTrends < 1:
 		return bad("-max-trends must be at least 1")
+	case len(c.trends) == 0:
+		return bad("-trends needs at least one trend: a page with none has nothing to show")
+	case c.twitterWOEID < 1:
+		return bad("-twitter-woeid must be a place's WOEID, 1 or more (1 is worldwide)")
 	case len(c.trends) > c.maxTrends:
 		return bad("%d trends given but -max-trends is %d", len(c.trends), c.maxTrends)
 	case c.source == "twitter" && c.maxTrends > twitterMaxTrack:
@@ -291,6 +311,11 @@ func (c config) validate() error {
 	for _, t := range c.trends {
 		if _, err := stream.NormalizeTrend(t); err != nil {
 			return bad("-trends: %q: %v", t, err)
+		}
+	}
+	for _, o := range c.allowedOrigins {
+		if msg := originError(o); msg != "" {
+			return bad("-allowed-origins: %q: %s", o, msg)
 		}
 	}
 	if _, err := parseLevel(c.logLevel); err != nil {

@@ -15,30 +15,30 @@ import (
 // the connection stays open.
 func (c *client) handle(data []byte) {
 	if !c.limiter.Allow() {
-		c.sendError(CodeRateLimited, "too many messages: slow down", "")
+		c.sendError(CodeRateLimited, "too many messages: slow down")
 		return
 	}
 	var m clientMessage
 	if err := json.Unmarshal(data, &m); err != nil {
-		c.sendError(CodeBadRequest, "a message must be a JSON object with a \"type\"", "")
+		c.refuseMalformed(data, err)
 		return
 	}
 	switch m.Type {
 	case "join", "leave", "pause", "resume":
 	case "":
-		c.sendError(CodeBadRequest, "a message must be a JSON object with a \"type\"", "")
+		c.sendError(CodeBadRequest, "a message must be a JSON object with a \"type\"")
 		return
 	default:
-		c.sendError(CodeBadRequest, fmt.Sprintf("unknown message type %q", clip(m.Type)), "")
+		c.sendError(CodeBadRequest, fmt.Sprintf("unknown message type %q", clip(m.Type)))
 		return
 	}
 	if m.Room == nil {
-		c.sendError(CodeBadRoom, "a room is required", "")
+		c.sendError(CodeBadRoom, "a room is required")
 		return
 	}
 	name, err := stream.NormalizeTrend(*m.Room)
 	if err != nil {
-		c.sendError(CodeBadRoom, err.Error(), clip(*m.Room))
+		c.sendRoomError(CodeBadRoom, err.Error(), clip(*m.Room))
 		return
 	}
 	i := c.roomIndex(name)
@@ -48,12 +48,12 @@ func (c *client) handle(data []byte) {
 		return
 	case "resume":
 		if m.Mode != "" && m.Mode != "replay" && m.Mode != "live" {
-			c.sendError(CodeBadRequest, `mode must be "replay" or "live"`, name)
+			c.sendRoomError(CodeBadRequest, `mode must be "replay" or "live"`, name)
 			return
 		}
 	}
 	if i < 0 {
-		c.sendError(CodeNotJoined, "not in this room", name)
+		c.sendRoomError(CodeNotJoined, "not in this room", name)
 		return
 	}
 	r := c.rooms[i]
@@ -76,7 +76,7 @@ func (c *client) join(name string, m *clientMessage) {
 		return
 	}
 	if len(c.rooms) >= c.hub.cfg.MaxRoomsPerConn {
-		c.sendError(CodeTooManyRooms, fmt.Sprintf("a connection can be in at most %d rooms", c.hub.cfg.MaxRoomsPerConn), name)
+		c.sendRoomError(CodeTooManyRooms, fmt.Sprintf("a connection can be in at most %d rooms", c.hub.cfg.MaxRoomsPerConn), name)
 		return
 	}
 	r, err := c.hub.join(c, name, m.Epoch, m.Since, m.Paused)
@@ -93,12 +93,12 @@ func (c *client) join(name string, m *clientMessage) {
 func (c *client) sendJoinError(name string, err error) {
 	switch {
 	case errors.Is(err, stream.ErrTooManyTrends):
-		c.sendError(CodeTooManyTrends, err.Error(), name)
+		c.sendRoomError(CodeTooManyTrends, err.Error(), name)
 	case errors.Is(err, stream.ErrBadTrend):
-		c.sendError(CodeBadRoom, err.Error(), name)
+		c.sendRoomError(CodeBadRoom, err.Error(), name)
 	default:
 		c.log().Warn("a join failed", "room", name, "err", err)
-		c.sendError(CodeUnavailable, "this room is unavailable right now: join again in a moment", name)
+		c.sendRoomError(CodeUnavailable, "this room is unavailable right now: join again in a moment", name)
 	}
 }
 
@@ -107,8 +107,48 @@ func (c *client) roomIndex(name string) int {
 	return slices.IndexFunc(c.rooms, func(r *room) bool { return r.name == name })
 }
 
-func (c *client) sendError(code, message, room string) {
-	c.send(entry{frame: encode(errorMessage{Type: "error", Code: code, Message: message, Room: room})})
+// sendError refuses a message that names no room.
+func (c *client) sendError(code, message string) {
+	c.send(entry{frame: encode(errorMessage{Type: "error", Code: code, Message: message})})
+}
+
+// sendRoomError refuses a message about room, which the refusal carries
+// as the client sent it (clipped), even when that is empty.
+func (c *client) sendRoomError(code, message, room string) {
+	c.send(entry{frame: encode(errorMessage{Type: "error", Code: code, Message: message, Room: &room})})
+}
+
+// fieldKinds says, for each field of a client message, what it must be.
+var fieldKinds = map[string]string{
+	"type":   "a string",
+	"room":   "a string",
+	"epoch":  "a string",
+	"since":  "a whole number, 0 or more",
+	"mode":   `"replay" or "live"`,
+	"paused": "true or false",
+}
+
+// refuseMalformed answers a message that does not decode: it names the
+// field that is wrong when it can, and carries the room when the message
+// has one that reads as a string.
+func (c *client) refuseMalformed(data []byte, err error) {
+	msg := "a message must be a JSON object with a \"type\""
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if kind, ok := fieldKinds[typeErr.Field]; ok {
+			msg = fmt.Sprintf("%q must be %s", typeErr.Field, kind)
+		}
+	}
+	var loose struct {
+		Room any `json:"room"`
+	}
+	if json.Unmarshal(data, &loose) == nil {
+		if room, ok := loose.Room.(string); ok {
+			c.sendRoomError(CodeBadRequest, msg, clip(room))
+			return
+		}
+	}
+	c.sendError(CodeBadRequest, msg)
 }
 
 // clip shortens a client's string for echoing it back.

@@ -908,3 +908,62 @@ func TestAnIdleConnectionKeepsNoWriter(t *testing.T) {
 	c.send(`{"type":"leave","room":"golang"}`)
 	c.expect("left", "golang") // pinged and still working
 }
+
+// A refusal names what was wrong, and carries the room the message named,
+// as it was sent, even when that is empty.
+func TestARefusalNamesTheFieldAndCarriesTheRoom(t *testing.T) {
+	s := newTestServer(t, Config{})
+	tests := []struct {
+		name, send string
+		// want are parts the raw error line must hold; absent, parts it
+		// must not.
+		want   []string
+		absent []string
+	}{
+		{"a negative since", `{"type":"join","room":"golang","since":-3}`,
+			[]string{`"code":"bad_request"`, `\"since\" must be a whole number, 0 or more`, `"room":"golang"`}, nil},
+		{"a since in quotes", `{"type":"join","room":"golang","since":"200"}`,
+			[]string{`"code":"bad_request"`, `\"since\" must be a whole number`, `"room":"golang"`}, nil},
+		{"an empty room", `{"type":"join","room":""}`,
+			[]string{`"code":"bad_room"`, `"room":""`}, nil},
+		{"a room that is not a string", `{"type":"join","room":5}`,
+			[]string{`"code":"bad_request"`, `\"room\" must be a string`}, []string{`"room":`}},
+		{"no room at all", `{"type":"join"}`,
+			[]string{`"code":"bad_room"`, `a room is required`}, []string{`"room":`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, _, err := websocket.DefaultDialer.Dial(s.wsURL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if err := conn.WriteMessage(websocket.TextMessage, []byte(tt.send)); err != nil {
+				t.Fatal(err)
+			}
+			line := ""
+			for line == "" {
+				_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+				_, data, err := conn.ReadMessage()
+				if err != nil {
+					t.Fatalf("no error came: %v", err)
+				}
+				for _, l := range strings.Split(string(data), "\n") {
+					if strings.Contains(l, `"type":"error"`) {
+						line = l
+					}
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("%s answered %s; want it to hold %s", tt.send, line, w)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(line, a) {
+					t.Errorf("%s answered %s; want no %s", tt.send, line, a)
+				}
+			}
+		})
+	}
+}

@@ -81,7 +81,8 @@ type errorMessage struct {
 	Type    string `json:"type"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
-	Room    string `json:"room,omitempty"`
+	// Room is the room the refused message named; nil when it named none.
+	Room *string `json:"room,omitempty"`
 }
 
 // trendsMessage extends the protocol: it tells every connection the trend

@@ -162,7 +162,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	if cfg.record {
 		fs.DurationVar(&cfg.duration, "duration", 10*time.Minute, "how long to record")
 		fs.StringVar(&cfg.output, "o", "", "the file to write (JSON Lines); it must not exist yet")
-		fs.BoolVar(&cfg.anonymise, "anonymise", false, "replace IDs, handles, names, mentions, avatars and links with stable fakes, for sharing")
+		fs.BoolVar(&cfg.anonymise, "anonymise", false, "replace IDs, handles, names, mentions, e-mail addresses and links with stable fakes, and drop avatars and thumbnails, for sharing")
 	} else {
 		fs.StringVar(&cfg.addr, "addr", ":8080", "address to serve on (host:port)")
 		fs.DurationVar(&cfg.trendingWindow, "trending-window", 10*time.Minute, "\"trending now\" counts the hashtags of this last stretch of the stream")

@@ -75,7 +75,7 @@ func newClient(h *Hub, conn *websocket.Conn, fc *frameConn) *client {
 		hub:      h,
 		conn:     conn,
 		fc:       fc,
-		q:        newQueue(int(h.queueBytes.Load())),
+		q:        newQueue(h.cfg.QueueBytes),
 		wake:     make(chan struct{}, 1),
 		readDone: make(chan struct{}),
 		limiter:  rate.NewLimiter(rate.Limit(h.cfg.MessageRate), max(int(2*h.cfg.MessageRate), 1)),
@@ -97,9 +97,6 @@ func (c *client) send(e entry) {
 		c.mu.Unlock()
 		return
 	}
-	if limit := int(c.hub.queueBytes.Load()); limit > c.q.limit {
-		c.q.limit, c.q.hardLimit = limit, 2*limit
-	}
 	if !c.q.push(e) {
 		c.mu.Unlock()
 		c.stop(DisconnectTooSlow)
@@ -107,6 +104,13 @@ func (c *client) send(e entry) {
 	}
 	c.markLocked()
 	c.mu.Unlock()
+}
+
+// growQueue raises the queue's limit to limit bytes.
+func (c *client) growQueue(limit int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.q.grow(limit)
 }
 
 // stop ends the connection for d: the writer sends d's close frame (none

@@ -59,6 +59,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.clients[c] = struct{}{}
 	h.conns.Add(1)
+	c.growQueue(h.queueBytes)
 	// The list is taken with the client registered, so that no broadcast
 	// of a later list can fall between the two.
 	c.send(entry{frame: h.trendsOnConnect()})

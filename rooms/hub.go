@@ -116,8 +116,8 @@ type Hub struct {
 	// following is set once the hub follows a sequencing node (Follow).
 	following atomic.Bool
 	// queueBytes is each connection's queue limit: Config.QueueBytes,
-	// raised by FitHistory when that was the default.
-	queueBytes atomic.Int64
+	// raised by FitHistory when that was the default. h.mu guards it.
+	queueBytes int
 	queueFits  bool
 	// ctx bounds every wait on the broker; Close cancels it, so that no
 	// connection waits for a broker that is gone.
@@ -182,7 +182,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		batching: cfg.FlushInterval > 0,
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	h.queueBytes.Store(int64(cfg.QueueBytes))
+	h.queueBytes = cfg.QueueBytes
 	h.queueFits = queueFits
 	h.rooms.Store(&map[string]*room{})
 	h.following.Store(cfg.Following)
@@ -201,12 +201,21 @@ func queueBytesFor(history int) int { return max(256<<10, history*2<<10) }
 // FitHistory makes every connection's queue, when its size is the
 // default, room for a backlog of history tweets: a following node learns
 // the history size from the sequencing node.
+//
+// It grows the queues once, here, rather than on every message.
 func (h *Hub) FitHistory(history int) {
 	if !h.queueFits {
 		return
 	}
-	if limit := int64(queueBytesFor(history)); limit > h.queueBytes.Load() {
-		h.queueBytes.Store(limit)
+	limit := queueBytesFor(history)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if limit <= h.queueBytes {
+		return
+	}
+	h.queueBytes = limit
+	for c := range h.clients {
+		c.growQueue(limit)
 	}
 }
 

@@ -40,6 +40,13 @@ func newQueue(limit int) queue {
 	return queue{limit: limit, hardLimit: 2 * limit}
 }
 
+// grow raises the limit to limit bytes, never lowering it.
+func (q *queue) grow(limit int) {
+	if limit > q.limit {
+		q.limit, q.hardLimit = limit, 2*limit
+	}
+}
+
 // push appends e, then drops the oldest tweets while over the limit. It
 // reports false when the queue is past its hard limit even so.
 func (q *queue) push(e entry) bool {

@@ -298,7 +298,7 @@ func (r *room) deliverLocked(m *member, e entry) {
 // member over.
 func (r *room) learnLocked(h *History) {
 	if h.Epoch != r.epoch && !r.hasLiveMemberLocked() {
-		r.epoch, r.seq, r.last, r.retracted = h.Epoch, h.Seq, 0, nil
+		r.startEpochLocked(h.Epoch, h.Seq, 0)
 	}
 	if h.Epoch != r.epoch {
 		return
@@ -309,6 +309,13 @@ func (r *room) learnLocked(h *History) {
 			r.noteRetractedLocked(p.Seq)
 		}
 	}
+}
+
+// startEpochLocked makes epoch the room's stream, standing at seq, of
+// which the broker has delivered up to last: what the room knew of the
+// epoch before is forgotten.
+func (r *room) startEpochLocked(epoch string, seq, last uint64) {
+	r.epoch, r.seq, r.last, r.retracted = epoch, seq, last, nil
 }
 
 // hasLiveMemberLocked reports whether a member has its backlog and
@@ -452,7 +459,7 @@ func (r *room) deliver(epoch string, p Pub) {
 		}
 		// No member relies on the old epoch: the room was not followed
 		// while its stream started over.
-		r.epoch, r.seq, r.last, r.retracted = epoch, 0, 0, nil
+		r.startEpochLocked(epoch, 0, 0)
 	}
 	if p.Seq <= r.last {
 		return
@@ -511,7 +518,7 @@ func (r *room) skip(from, to uint64) {
 func (r *room) reset(h *History) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.epoch, r.seq, r.last, r.retracted = h.Epoch, h.Seq, h.Seq, nil
+	r.startEpochLocked(h.Epoch, h.Seq, h.Seq)
 	r.learnLocked(h)
 	recovered := false
 	for _, m := range r.members {

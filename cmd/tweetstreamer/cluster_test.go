@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/tweetstreamer/tweetstreamer/rooms/natsbroker"
 )
 
 // startNATS runs a NATS server on 127.0.0.1, on port (zero: a random one),
@@ -275,10 +275,8 @@ func natsConn(t *testing.T, ns *natsserver.Server, name string) *natsserver.Conn
 	return nil
 }
 
-// roomSubject is the NATS subject of a room (see natsbroker's wire.go).
-func roomSubject(room string) string {
-	return "ts.room." + base64.RawURLEncoding.EncodeToString([]byte(room))
-}
+// roomSubject is the NATS subject of a room.
+var roomSubject = natsbroker.RoomSubject
 
 func TestClusterWebNodeSubscribesToARoomOnlyWhileItHasMembers(t *testing.T) {
 	cl := startCluster(t, "-mock-rate", "400", "-trends", "golang,rust")

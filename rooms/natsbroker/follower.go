@@ -91,7 +91,7 @@ func (f *Follower) Subscribe(ctx context.Context, room string) error {
 		return nil
 	}
 	fr := &followed{name: room, ring: rooms.NewRing(0)}
-	sub, err := f.conn.nc.Subscribe(roomSubject(room), func(m *nats.Msg) { f.receive(fr, m.Data) })
+	sub, err := f.conn.nc.Subscribe(RoomSubject(room), func(m *nats.Msg) { f.receive(fr, m.Data) })
 	if err != nil {
 		f.mu.Unlock()
 		return fmt.Errorf("natsbroker: subscribing to %q: %w", room, err)

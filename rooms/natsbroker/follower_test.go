@@ -177,7 +177,7 @@ func (s *scriptedIngest) publish(room string, seq uint64) {
 	s.mu.Lock()
 	epoch := s.room(room).epoch
 	s.mu.Unlock()
-	if err := s.nc.Publish(roomSubject(room), appendPub(nil, epoch, &rooms.Pub{Seq: seq, Frame: frame(seq)})); err != nil {
+	if err := s.nc.Publish(RoomSubject(room), appendPub(nil, epoch, &rooms.Pub{Seq: seq, Frame: frame(seq)})); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -190,7 +190,7 @@ func (s *scriptedIngest) restart(room, epoch string) {
 }
 
 func (s *scriptedIngest) publishRaw(room string, data []byte) {
-	if err := s.nc.Publish(roomSubject(room), data); err != nil {
+	if err := s.nc.Publish(RoomSubject(room), data); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -229,12 +229,7 @@ func TestFollowerDeliversInOrderAndAnswersFromItsWarmRing(t *testing.T) {
 
 func TestFollowerFetchesWhatItsSubscriptionMissed(t *testing.T) {
 	t.Run("a jump in seq is filled from the ingest node before the tweet", func(t *testing.T) {
-		ns := startNATS(t)
-		ingest := newScriptedIngest(t, ns)
-		f, rec := newTestFollower(t, ns)
-		if err := f.Subscribe(context.Background(), "golang"); err != nil {
-			t.Fatal(err)
-		}
+		ingest, _, rec := followedRoom(t, 0)
 		ingest.publish("golang", 1)
 		ingest.keep("golang", 2)
 		ingest.keep("golang", 3)
@@ -245,12 +240,7 @@ func TestFollowerFetchesWhatItsSubscriptionMissed(t *testing.T) {
 		}
 	})
 	t.Run("what the ingest node no longer has is skipped, never a silent gap", func(t *testing.T) {
-		ns := startNATS(t)
-		ingest := newScriptedIngest(t, ns)
-		f, rec := newTestFollower(t, ns)
-		if err := f.Subscribe(context.Background(), "golang"); err != nil {
-			t.Fatal(err)
-		}
+		ingest, f, rec := followedRoom(t, 0)
 		ingest.publish("golang", 1)
 		for seq := uint64(2); seq <= 14; seq++ {
 			ingest.keep("golang", seq) // the ring of ten keeps 5..14
@@ -272,12 +262,7 @@ func TestFollowerFetchesWhatItsSubscriptionMissed(t *testing.T) {
 		}
 	})
 	t.Run("a duplicate is dropped", func(t *testing.T) {
-		ns := startNATS(t)
-		ingest := newScriptedIngest(t, ns)
-		f, rec := newTestFollower(t, ns)
-		if err := f.Subscribe(context.Background(), "golang"); err != nil {
-			t.Fatal(err)
-		}
+		ingest, _, rec := followedRoom(t, 0)
 		ingest.publish("golang", 1)
 		ingest.publish("golang", 1)
 		ingest.publish("golang", 2)
@@ -289,12 +274,7 @@ func TestFollowerFetchesWhatItsSubscriptionMissed(t *testing.T) {
 }
 
 func TestFollowerStartsOverOnANewEpoch(t *testing.T) {
-	ns := startNATS(t)
-	ingest := newScriptedIngest(t, ns)
-	f, rec := newTestFollower(t, ns)
-	if err := f.Subscribe(context.Background(), "golang"); err != nil {
-		t.Fatal(err)
-	}
+	ingest, _, rec := followedRoom(t, 0)
 	ingest.publish("golang", 1)
 	ingest.publish("golang", 2)
 	rec.wait(t, 2)
@@ -312,12 +292,7 @@ func TestFollowerStartsOverOnANewEpoch(t *testing.T) {
 }
 
 func TestFollowerRetractsAndIgnoresWhatDoesNotParse(t *testing.T) {
-	ns := startNATS(t)
-	ingest := newScriptedIngest(t, ns)
-	f, rec := newTestFollower(t, ns)
-	if err := f.Subscribe(context.Background(), "golang"); err != nil {
-		t.Fatal(err)
-	}
+	ingest, f, rec := followedRoom(t, 0)
 	ingest.publish("golang", 1)
 	ingest.publishRaw("golang", []byte("garbage"))
 	ingest.publishRaw("golang", appendRetract(nil, "e1", 1, "t1"))
@@ -333,12 +308,7 @@ func TestFollowerRetractsAndIgnoresWhatDoesNotParse(t *testing.T) {
 }
 
 func TestFollowerReceivesOnlyTheRoomsItSubscribes(t *testing.T) {
-	ns := startNATS(t)
-	ingest := newScriptedIngest(t, ns)
-	f, rec := newTestFollower(t, ns)
-	if err := f.Subscribe(context.Background(), "golang"); err != nil {
-		t.Fatal(err)
-	}
+	ingest, f, rec := followedRoom(t, 0)
 	ingest.publish("rust", 1)
 	ingest.publish("golang", 1)
 	rec.wait(t, 1)

@@ -81,7 +81,7 @@ func (r relay) HandlePub(room, epoch string, p rooms.Pub) {
 	r.s.epochs[room] = epoch
 	r.s.mu.Unlock()
 	buf := appendPub(make([]byte, 0, len(p.Frame)+32), epoch, &p)
-	if err := r.s.conn.nc.Publish(roomSubject(room), buf); err != nil {
+	if err := r.s.conn.nc.Publish(RoomSubject(room), buf); err != nil {
 		// The web nodes see the jump in seq and fetch the tweet.
 		r.s.log.Warn("publishing a tweet on NATS", "room", room, "seq", p.Seq, "err", err)
 	}
@@ -94,7 +94,7 @@ func (r relay) HandleRetract(room string, seq uint64, id string) {
 	r.s.mu.Lock()
 	epoch := r.s.epochs[room]
 	r.s.mu.Unlock()
-	if err := r.s.conn.nc.Publish(roomSubject(room), appendRetract(nil, epoch, seq, id)); err != nil {
+	if err := r.s.conn.nc.Publish(RoomSubject(room), appendRetract(nil, epoch, seq, id)); err != nil {
 		r.s.log.Warn("publishing a retract on NATS", "room", room, "seq", seq, "err", err)
 	}
 	if r.s.handler != nil {

@@ -29,7 +29,7 @@ func TestSequencerPublishesEachTweetOnceInSeqOrder(t *testing.T) {
 	}
 	defer watcher.Close()
 	msgs := make(chan *nats.Msg, 100)
-	if _, err := watcher.ChanSubscribe(roomSubject("golang"), msgs); err != nil {
+	if _, err := watcher.ChanSubscribe(RoomSubject("golang"), msgs); err != nil {
 		t.Fatal(err)
 	}
 	if err := watcher.Flush(); err != nil {

@@ -27,7 +27,9 @@ const (
 	countsPrefix   = "ts.ctl.counts."
 )
 
-func roomSubject(room string) string {
+// RoomSubject is the NATS subject a room's tweets go out on, for an
+// operator or a test that watches it.
+func RoomSubject(room string) string {
 	return roomPrefix + base64.RawURLEncoding.EncodeToString([]byte(room))
 }
 

@@ -12,7 +12,7 @@ func TestRoomSubjectsAreOneSafeTokenWhateverTheName(t *testing.T) {
 	names := []string{"golang", "#webdev", "world cup", "a.b", "*", ">", "a b.c*d>e", "café", "日本", "😀", "x\ty"}
 	seen := make(map[string]string)
 	for _, name := range names {
-		subject := roomSubject(name)
+		subject := RoomSubject(name)
 		token, ok := strings.CutPrefix(subject, roomPrefix)
 		if !ok || token == "" {
 			t.Fatalf("%q: subject %q does not start with %q and a token", name, subject, roomPrefix)

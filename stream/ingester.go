@@ -34,9 +34,9 @@ const (
 	defaultMaxBackoff = time.Minute
 )
 
-// Ingester runs a Source and routes what it produces: it stamps each tweet
-// with IngestedAt, matches its text against the current trends and hands
-// matched tweets to the Publisher. It restarts a failing source with
+// Ingester runs a Source and routes what it produces: it bounds each tweet
+// (Bound), stamps it with IngestedAt, matches its text against the current
+// trends and hands matched tweets to the Publisher. It restarts a failing source with
 // exponential backoff.
 //
 // Set the fields before calling Run, and do not change them afterwards.
@@ -66,7 +66,7 @@ type Ingester struct {
 	// longer than MaxBackoff before failing starts again from MinBackoff.
 	MaxBackoff time.Duration
 
-	received, matched, unmatched, retracted, restarts atomic.Uint64
+	received, matched, unmatched, retracted, restarts, refused atomic.Uint64
 
 	mu        sync.Mutex // guards state and lastError
 	state     string
@@ -75,7 +75,8 @@ type Ingester struct {
 
 // IngestStats is a snapshot of an Ingester's counters.
 type IngestStats struct {
-	// Received counts the tweets the source produced.
+	// Received counts the tweets the source produced, but for those
+	// Refused.
 	Received uint64
 	// Matched counts the tweets that matched a trend and were published.
 	Matched uint64
@@ -86,6 +87,9 @@ type IngestStats struct {
 	// Restarts counts the times the source was started again after a
 	// failure.
 	Restarts uint64
+	// Refused counts the tweets and retractions dropped because their ID
+	// or source is longer than MaxIDBytes (see Bound).
+	Refused uint64
 	// State is "starting" (not yet received anything from the current
 	// run of the source), "streaming", "backing off" (waiting to restart
 	// after a failure), "ended" (the source finished) or "stopped" (Run's
@@ -110,6 +114,7 @@ func (in *Ingester) Stats() IngestStats {
 		Unmatched: in.unmatched.Load(),
 		Retracted: in.retracted.Load(),
 		Restarts:  in.restarts.Load(),
+		Refused:   in.refused.Load(),
 		State:     state,
 		LastError: lastError,
 	}
@@ -140,7 +145,7 @@ func (in *Ingester) Run(ctx context.Context) error {
 	for failures := 0; ; {
 		in.setState(stateStarting, "")
 		started := time.Now()
-		err := in.Source.Stream(ctx, &ingestSink{in: in})
+		err := in.Source.Stream(ctx, &ingestSink{in: in, logger: logger})
 		switch {
 		case ctx.Err() != nil:
 			in.setState(stateStopped, "")
@@ -186,7 +191,9 @@ func (in *Ingester) setState(state, lastError string) {
 // ingestSink is the Sink of one run of the source.
 type ingestSink struct {
 	in      *Ingester
+	logger  *slog.Logger
 	started atomic.Bool // something arrived in this run
+	warned  atomic.Bool // a refusal was logged in this run
 }
 
 func (s *ingestSink) arrived() {
@@ -195,10 +202,25 @@ func (s *ingestSink) arrived() {
 	}
 }
 
-// Tweet stamps t, matches its text, and publishes it if it matched.
+// refuse counts an item whose ID or source is too long, and logs the
+// first of each run: a source that sends one likely sends many.
+func (s *ingestSink) refuse(what, source, id string) {
+	s.in.refused.Add(1)
+	if !s.warned.Swap(true) {
+		s.logger.Warn("source: refusing a "+what+" whose ID or source is too long; later ones are counted, not logged",
+			"limit_bytes", MaxIDBytes, "id_bytes", len(id), "source_bytes", len(source))
+	}
+}
+
+// Tweet bounds t, stamps it, matches its text, and publishes it if it
+// matched.
 func (s *ingestSink) Tweet(t Tweet) {
-	t.IngestedAt = time.Now()
 	s.arrived()
+	if !Bound(&t) {
+		s.refuse("tweet", t.Source, t.ID)
+		return
+	}
+	t.IngestedAt = time.Now()
 	s.in.received.Add(1)
 	if s.in.Observe != nil {
 		s.in.Observe(&t)
@@ -215,6 +237,10 @@ func (s *ingestSink) Tweet(t Tweet) {
 // Retract passes the retraction on.
 func (s *ingestSink) Retract(source, id string) {
 	s.arrived()
+	if len(id) > MaxIDBytes || len(source) > MaxIDBytes {
+		s.refuse("retraction", source, id)
+		return
+	}
 	s.in.retracted.Add(1)
 	s.in.Publisher.Retract(source, id)
 }

@@ -153,12 +153,7 @@ func TestRecordThenReplay(t *testing.T) {
 	}
 
 	s := start(t, nil, "-source", "replay", "-replay-file", path, "-replay-speed", "0", "-trends", "golang,rust")
-	for range 250 {
-		if _, body := s.get(t, "/healthz"); strings.Contains(body, `"state":"ended"`) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitEnded(t, s)
 	c := s.dial(t)
 	var got []string
 	for _, room := range []string{"golang", "rust"} {

@@ -98,17 +98,7 @@ func TestPages(t *testing.T) {
 
 func TestReplaySourceEndsAndTheServerKeepsServing(t *testing.T) {
 	s := start(t, nil, "-source", "replay", "-replay-file", "../../testdata/sample.jsonl", "-replay-speed", "0")
-	var body string
-	for range 100 {
-		_, body = s.get(t, "/healthz")
-		if strings.Contains(body, `"state":"ended"`) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !strings.Contains(body, `"state":"ended"`) {
-		t.Fatalf("healthz = %s, want the source ended", body)
-	}
+	waitEnded(t, s)
 	c := s.dial(t)
 	c.send(`{"type":"join","room":"golang"}`)
 	j := c.next()

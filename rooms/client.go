@@ -128,3 +128,10 @@ func (c *client) stop(d Disconnect) {
 		c.wakeWriterLocked()
 	}
 }
+
+// queueRoom is how many more bytes the queue takes before it drops tweets.
+func (c *client) queueRoom() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.q.limit - c.q.bytes
+}

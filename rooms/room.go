@@ -184,13 +184,65 @@ func (h *Hub) joinRoom(r *room, c *client, epoch string, since *uint64, paused b
 		return true, nil
 	}
 	c.send(entry{frame: encode(msg), room: r})
-	for _, p := range hist.Pubs {
-		if p.Seq > from && !p.Retracted {
+	r.sendBacklogLocked(c, hist.Pubs, from, since != nil && *msg.Recovered)
+	r.finishSyncLocked(m, hist.Seq)
+	return true, nil
+}
+
+// sendBacklogLocked queues the tweets of pubs after seq from for c, as
+// many as its queue has room for: a backlog larger than that would push
+// itself out of the queue, and the same part of it again at every retry.
+// A recovery keeps the oldest that fit, so that each join with since
+// moves on from where the last one stopped; a fresh join keeps the
+// newest, which the page shows first. What does not fit is skipped, in
+// its place. At least one tweet always goes.
+func (r *room) sendBacklogLocked(c *client, pubs []Pub, from uint64, recovering bool) {
+	first := 0
+	for first < len(pubs) && (pubs[first].Seq <= from || pubs[first].Retracted) {
+		first++
+	}
+	pubs = pubs[first:]
+	if len(pubs) == 0 {
+		return
+	}
+	room := c.queueRoom() - entryOverhead // and room for a skip
+	fits := func(p Pub) bool {
+		if p.Retracted {
+			return true
+		}
+		room -= len(p.Frame) + entryOverhead
+		return room >= 0
+	}
+	if recovering {
+		fits(pubs[0]) // the oldest goes whatever its size
+		n := 1
+		for n < len(pubs) && fits(pubs[n]) {
+			n++
+		}
+		r.sendPubs(c, pubs[:n])
+		if n < len(pubs) {
+			c.send(r.skipEntry(pubs[n].Seq, pubs[len(pubs)-1].Seq))
+		}
+		return
+	}
+	n := len(pubs) - 1
+	fits(pubs[n]) // the newest goes whatever its size
+	for n > 0 && fits(pubs[n-1]) {
+		n--
+	}
+	if n > 0 {
+		c.send(r.skipEntry(pubs[0].Seq, pubs[n-1].Seq))
+	}
+	r.sendPubs(c, pubs[n:])
+}
+
+// sendPubs queues pubs for c, but for those retracted.
+func (r *room) sendPubs(c *client, pubs []Pub) {
+	for _, p := range pubs {
+		if !p.Retracted {
 			c.send(entry{frame: p.Frame, room: r, seq: p.Seq})
 		}
 	}
-	r.finishSyncLocked(m, hist.Seq)
-	return true, nil
 }
 
 // historyFor asks the broker for the room's history after since, or all

@@ -83,6 +83,7 @@ type config struct {
 	maxRooms        int
 	maxTrends       int
 	allowedOrigins  []string
+	allowedHosts    []string
 	idleTrendTTL    time.Duration
 	logLevel        string
 	debugAddr       string
@@ -170,6 +171,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 		fs.IntVar(&cfg.maxRooms, "max-rooms", 20, "rooms one connection may be in at once")
 		fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", 10*time.Minute, "how long a custom trend stays once no one watches it")
 		fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
+		fs.Var(listFlag{&cfg.allowedHosts}, "allowed-hosts", "comma-separated host names the server answers to (example.com), besides IP addresses and localhost; empty answers to any, which DNS rebinding can abuse")
 		fs.DurationVar(&cfg.flushInterval, "flush-interval", 20*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
 		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
 		fs.StringVar(&cfg.nats, "nats", "", "`URL` of a NATS server (nats://127.0.0.1:4222) to run the rooms over, with other processes; empty runs alone")
@@ -316,6 +318,11 @@ func (c config) validate() error {
 	for _, o := range c.allowedOrigins {
 		if msg := originError(o); msg != "" {
 			return bad("-allowed-origins: %q: %s", o, msg)
+		}
+	}
+	for _, h := range c.allowedHosts {
+		if msg := hostError(h); msg != "" {
+			return bad("-allowed-hosts: %q: %s", h, msg)
 		}
 	}
 	if _, err := parseLevel(c.logLevel); err != nil {

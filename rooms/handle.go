@@ -38,7 +38,7 @@ func (c *client) handle(data []byte) {
 	}
 	name, err := stream.NormalizeTrend(*m.Room)
 	if err != nil {
-		c.sendRoomError(CodeBadRoom, err.Error(), clip(*m.Room))
+		c.refuse(clip(*m.Room), err)
 		return
 	}
 	i := c.roomIndex(name)
@@ -91,15 +91,21 @@ func (c *client) join(name string, m *clientMessage) {
 // what failed inside (a broker, a network) is logged, and the client is
 // told only that the room is unavailable for now.
 func (c *client) sendJoinError(name string, err error) {
-	switch {
-	case errors.Is(err, stream.ErrTooManyTrends):
-		c.sendRoomError(CodeTooManyTrends, err.Error(), name)
-	case errors.Is(err, stream.ErrBadTrend):
-		c.sendRoomError(CodeBadRoom, err.Error(), name)
-	default:
+	if _, ok := Refusal(err); !ok {
 		c.log().Warn("a join failed", "room", name, "err", err)
-		c.sendRoomError(CodeUnavailable, "this room is unavailable right now: join again in a moment", name)
+		err = errUnavailable
 	}
+	c.refuse(name, err)
+}
+
+// refuse sends what the client may know of err (see Refusal) about room.
+func (c *client) refuse(room string, err error) {
+	e, ok := Refusal(err)
+	if !ok {
+		c.log().Error("a message failed", "room", room, "err", err)
+		e = &Error{Code: CodeInternal, Message: "internal error"}
+	}
+	c.sendRoomError(e.Code, e.Message, room)
 }
 
 // roomIndex finds the room called name among the client's, or returns -1.

@@ -20,6 +20,9 @@ const (
 	// CodeUnavailable extends the protocol: the room cannot be joined for
 	// now (its history is out of reach), and a later join may succeed.
 	CodeUnavailable = "unavailable"
+	// CodeInternal extends the protocol: the server failed to answer a
+	// message, and says no more (it logs why).
+	CodeInternal = "internal_error"
 )
 
 // clientMessage is any message a client sends; which fields count depends on

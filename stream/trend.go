@@ -18,15 +18,33 @@ const MaxTrendLen = 60
 // of the error says why in words a user can read.
 var ErrBadTrend = errors.New("bad trend")
 
+// TrendError refuses a trend, saying why in words meant for the person who
+// asked for it: its Error is safe to show to a client, whatever wraps it.
+// It wraps Kind, ErrBadTrend or ErrTooManyTrends.
+type TrendError struct {
+	Kind   error
+	Reason string
+}
+
+func (e *TrendError) Error() string { return e.Kind.Error() + ": " + e.Reason }
+
+// Unwrap returns Kind, so that errors.Is(err, ErrBadTrend) holds.
+func (e *TrendError) Unwrap() error { return e.Kind }
+
+// refuseTrend returns a TrendError of kind, its reason from format.
+func refuseTrend(kind error, format string, args ...any) error {
+	return &TrendError{Kind: kind, Reason: fmt.Sprintf(format, args...)}
+}
+
 // NormalizeTrend returns the canonical form of a trend name, the name of its
 // room: surrounding space trimmed, inner runs of space collapsed to one, and
 // case folded. It refuses an empty or over-long name, control and format
 // characters (a zero-width space would make two rooms look alike), invalid
 // UTF-8, and a name with no word in it, such as "!!!" or "#". Every error
-// wraps ErrBadTrend.
+// is a *TrendError of kind ErrBadTrend.
 func NormalizeTrend(name string) (string, error) {
 	if !utf8.ValidString(name) {
-		return "", fmt.Errorf("%w: not valid UTF-8", ErrBadTrend)
+		return "", refuseTrend(ErrBadTrend, "not valid UTF-8")
 	}
 	var b strings.Builder
 	b.Grow(len(name))
@@ -38,7 +56,7 @@ func NormalizeTrend(name string) (string, error) {
 			pendingSpace = b.Len() > 0
 			continue
 		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
-			return "", fmt.Errorf("%w: control character %U is not allowed", ErrBadTrend, r)
+			return "", refuseTrend(ErrBadTrend, "control character %U is not allowed", r)
 		}
 		if pendingSpace {
 			b.WriteByte(' ')
@@ -48,15 +66,15 @@ func NormalizeTrend(name string) (string, error) {
 		b.WriteRune(foldRune(r))
 		n++
 		if n > MaxTrendLen { // stop early: the name may be huge
-			return "", fmt.Errorf("%w: longer than %d characters", ErrBadTrend, MaxTrendLen)
+			return "", refuseTrend(ErrBadTrend, "longer than %d characters", MaxTrendLen)
 		}
 	}
 	if n == 0 {
-		return "", fmt.Errorf("%w: a trend needs a name", ErrBadTrend)
+		return "", refuseTrend(ErrBadTrend, "a trend needs a name")
 	}
 	trend := b.String()
 	if len(trendWords(trend)) == 0 {
-		return "", fmt.Errorf("%w: %q has no word to match", ErrBadTrend, trend)
+		return "", refuseTrend(ErrBadTrend, "%q has no word to match", trend)
 	}
 	return trend, nil
 }

@@ -2,7 +2,6 @@ package stream
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -40,7 +39,7 @@ func NewTrends(configured []string, max int) (*Trends, error) {
 		}
 	}
 	if max > 0 && len(t.configured) > max {
-		return nil, fmt.Errorf("%w: %d configured, at most %d", ErrTooManyTrends, len(t.configured), max)
+		return nil, refuseTrend(ErrTooManyTrends, "%d configured, at most %d", len(t.configured), max)
 	}
 	t.matcher.Store(NewMatcher(t.configured))
 	return t, nil
@@ -78,7 +77,7 @@ func (t *Trends) Add(trend string) (added bool, err error) {
 	case err != nil:
 		return false, err
 	case normal != trend:
-		return false, fmt.Errorf("%w: %q is not normalised (%q)", ErrBadTrend, trend, normal)
+		return false, refuseTrend(ErrBadTrend, "%q is not normalised (%q)", trend, normal)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -86,7 +85,7 @@ func (t *Trends) Add(trend string) (added bool, err error) {
 		return false, nil
 	}
 	if t.max > 0 && len(t.configured)+len(t.custom) >= t.max {
-		return false, fmt.Errorf("%w: this server follows at most %d", ErrTooManyTrends, t.max)
+		return false, refuseTrend(ErrTooManyTrends, "this server follows at most %d", t.max)
 	}
 	t.custom = append(t.custom, trend)
 	t.publishLocked()

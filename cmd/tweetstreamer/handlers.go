@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -48,7 +47,8 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 			if err != nil {
 				// The follow box submits ?open, so its refusal goes
 				// beside the box.
-				refused = append(refused, err.Error())
+				msg, _ := refusal(logger, name, err)
+				refused = append(refused, msg)
 				continue
 			}
 			room = listedRoom(hub, room)
@@ -85,7 +85,8 @@ func handleColumn(logger *slog.Logger, hub *rooms.Hub) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		room, err := stream.NormalizeTrend(r.URL.Query().Get("room"))
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			msg, status := refusal(logger, room, err)
+			http.Error(w, msg, status)
 			return
 		}
 		col, err := columnModel(hub, listedRoom(hub, room), mayFollow(r, "empty"))
@@ -103,14 +104,17 @@ func handleColumn(logger *slog.Logger, hub *rooms.Hub) http.Handler {
 // anything else (the ingest node or NATS away) is logged, and the reader is
 // told only that the trend is unavailable for now.
 func refusal(logger *slog.Logger, room string, err error) (string, int) {
+	e, ok := rooms.Refusal(err)
 	switch {
-	case errors.Is(err, stream.ErrTooManyTrends):
-		return err.Error(), http.StatusConflict
-	case errors.Is(err, stream.ErrBadTrend):
-		return err.Error(), http.StatusBadRequest
-	default:
+	case !ok:
 		logger.Warn("a column could not be shown", "room", room, "err", err)
 		return fmt.Sprintf("%s is unavailable right now: try again in a moment", room), http.StatusServiceUnavailable
+	case e.Code == rooms.CodeTooManyTrends:
+		return e.Message, http.StatusConflict
+	case e.Code == rooms.CodeBadRoom:
+		return e.Message, http.StatusBadRequest
+	default:
+		return e.Message, http.StatusServiceUnavailable
 	}
 }
 

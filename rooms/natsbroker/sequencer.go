@@ -186,15 +186,18 @@ func serveTrends(conn *Conn, hub trendWanter, logger *slog.Logger) (*nats.Subscr
 	})
 }
 
-// trendError turns a refusal of the trend set into one for the wire.
+// trendError turns a refusal of the trend set into one for the wire: a
+// trend set's own refusal, which is meant for the client, or else
+// "internal error", so nothing else of the ingest node crosses.
 func trendError(err error) *wireError {
+	var te *stream.TrendError
 	switch {
-	case errors.Is(err, stream.ErrTooManyTrends):
-		return &wireError{Code: codeTooManyTrends, Message: err.Error()}
-	case errors.Is(err, stream.ErrBadTrend):
-		return &wireError{Code: codeBadTrend, Message: err.Error()}
-	default:
+	case !errors.As(err, &te):
 		return &wireError{Code: codeInternal, Message: "internal error"}
+	case errors.Is(te.Kind, stream.ErrTooManyTrends):
+		return &wireError{Code: codeTooManyTrends, Message: te.Error()}
+	default:
+		return &wireError{Code: codeBadTrend, Message: te.Error()}
 	}
 }
 
@@ -203,16 +206,14 @@ func trendError(err error) *wireError {
 func wireTrendError(e *wireError) error {
 	switch e.Code {
 	case codeTooManyTrends:
-		return fmt.Errorf("%w: %s", stream.ErrTooManyTrends, trimPrefix(e.Message, stream.ErrTooManyTrends))
+		return &stream.TrendError{Kind: stream.ErrTooManyTrends, Reason: trimPrefix(e.Message, stream.ErrTooManyTrends)}
 	case codeBadTrend:
-		return fmt.Errorf("%w: %s", stream.ErrBadTrend, trimPrefix(e.Message, stream.ErrBadTrend))
+		return &stream.TrendError{Kind: stream.ErrBadTrend, Reason: trimPrefix(e.Message, stream.ErrBadTrend)}
 	default:
 		return fmt.Errorf("natsbroker: the ingest node refused the trend: %w", e)
 	}
 }
 
-// trimPrefix drops the text of sentinel from the front of msg, which the
-// wrapping adds again.
 func trimPrefix(msg string, sentinel error) string {
 	p := sentinel.Error() + ": "
 	if len(msg) >= len(p) && msg[:len(p)] == p {

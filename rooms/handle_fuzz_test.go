@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -54,8 +55,9 @@ const endRoom = "fuzz end"
 // already in "golang", and checks what the protocol promises: the server
 // does not fail; it accepts the message or refuses it with an `error`
 // whose code is one of the protocol's, and the connection stays open; and
-// a refused message changes no room and no trend. A text message that is
-// not UTF-8 closes the connection with 1007 instead, and changes nothing.
+// a refused message changes no room and no trend. A text message over
+// the read limit closes the connection with 1009 instead, and one that is
+// not UTF-8 with 1007; neither changes a trend.
 func FuzzClientMessage(f *testing.F) {
 	for _, seed := range []string{
 		`{"type":"join","room":"golang"}`,
@@ -83,6 +85,7 @@ func FuzzClientMessage(f *testing.F) {
 		`null`,
 		``,
 		"{\"type\":\"join\",\"room\":\"\xff\"}",
+		`{"type":"join","room":"golang","pad":"` + strings.Repeat("x", maxMessageSize) + `"}`,
 	} {
 		f.Add(seed)
 	}
@@ -93,16 +96,18 @@ func FuzzClientMessage(f *testing.F) {
 		c.join("golang")
 		before := s.state()
 		c.send(message)
-		if !utf8.ValidString(message) {
-			if err := c.closeError(); !websocket.IsCloseError(err, websocket.CloseInvalidFramePayloadData) {
-				t.Fatalf("a message that is not UTF-8 ended the connection with %v, want 1007", err)
+		if closing, want := len(message) > maxMessageSize, websocket.CloseMessageTooBig; closing || !utf8.ValidString(message) {
+			if !closing {
+				want = websocket.CloseInvalidFramePayloadData
 			}
-			if after := s.state(); !before.equal(after) {
-				// The close takes the client out of golang: wait for it.
-				s.waitNoClients(t)
-				if after := s.state(); !slices.Equal(after.trends, before.trends) {
-					t.Fatalf("a message that is not UTF-8 changed the trends from %q to %q", before.trends, after.trends)
-				}
+			if err := c.closeError(); !websocket.IsCloseError(err, want) {
+				t.Fatalf("a message of %d bytes, UTF-8 %v, ended the connection with %v, want %d", len(message), utf8.ValidString(message), err, want)
+			}
+			// The close takes the client out of golang, which is all
+			// it may change.
+			s.waitNoClients(t)
+			if after := s.state(); !slices.Equal(after.trends, before.trends) {
+				t.Fatalf("a message the server closed on changed the trends from %q to %q", before.trends, after.trends)
 			}
 			return
 		}

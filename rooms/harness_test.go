@@ -28,7 +28,7 @@ type testServer struct {
 	wsURL  string
 }
 
-func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
+func newTestServer(t testing.TB, cfg Config, trends ...string) *testServer {
 	t.Helper()
 	if len(trends) == 0 {
 		trends = []string{"golang", "rust"}

@@ -89,12 +89,14 @@ func (r *postRecord) tweet(did, rkey string, seen time.Time) stream.Tweet {
 }
 
 // createdAt is the record's createdAt, or seen when that is not an RFC 3339
-// time, or now when neither is known.
+// time, or now when neither is known. A seen past the year 9999, which
+// only a misbehaving instance stamps, is not known: RFC 3339 cannot write
+// it.
 func (r *postRecord) createdAt(seen time.Time) time.Time {
 	if t, err := time.Parse(time.RFC3339Nano, r.CreatedAt); err == nil {
 		return t
 	}
-	if seen.UnixMicro() > 0 {
+	if seen.UnixMicro() > 0 && seen.UTC().Year() <= 9999 {
 		return seen.UTC()
 	}
 	return time.Now().UTC()
@@ -121,7 +123,7 @@ func (r *postRecord) links() []string {
 func (r *postRecord) tags() []string {
 	var tags []string
 	add := func(tag string) {
-		tag = strings.TrimSpace(strings.TrimLeft(tag, "#"))
+		tag = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(tag), "#"))
 		if tag != "" && len(tags) < maxTags && !slices.ContainsFunc(tags, func(t string) bool { return strings.EqualFold(t, tag) }) {
 			tags = append(tags, tag)
 		}

@@ -62,6 +62,11 @@ func TestPostsBecomeTweets(t *testing.T) {
 			want:  stream.Tweet{Text: "#golang #Rust", Tags: []string{"golang", "Rust", "bluesky"}, CreatedAt: time.UnixMicro(t0)},
 		},
 		{
+			name:  "a tag is trimmed of space before its #, then after it",
+			event: jetstreamtest.Post{TimeUS: t0, DID: alice, RKey: "3k1", Text: "spaced", Tags: []string{" #Go ", "# rust"}}.Event(),
+			want:  stream.Tweet{Text: "spaced", Tags: []string{"Go", "rust"}, CreatedAt: time.UnixMicro(t0)},
+		},
+		{
 			name:  "the first image of an images embed becomes the thumbnail",
 			event: jetstreamtest.Post{TimeUS: t0, DID: alice, RKey: "3k1", Text: "pics", Images: []string{"bafkreione", "bafkreitwo"}}.Event(),
 			want:  stream.Tweet{Text: "pics", ThumbnailURL: thumb + "bafkreione@jpeg", CreatedAt: time.UnixMicro(t0)},
@@ -104,6 +109,21 @@ func TestPostsBecomeTweets(t *testing.T) {
 			tt.want.ID, tt.want.Source, tt.want.URL, tt.want.Author = got.ID, got.Source, got.URL, got.Author
 			assertTweet(t, got, tt.want)
 		})
+	}
+}
+
+// TestPostTimeBeyondRFC3339 has a post whose createdAt cannot be read
+// and whose time_us is past the year 9999: its created_at is the time it
+// was read, which the protocol's RFC 3339 can write.
+func TestPostTimeBeyondRFC3339(t *testing.T) {
+	s, sink := newTestSource(t), newRecorder()
+	before := time.Now()
+	s.handle(jetstreamtest.Post{TimeUS: 1 << 62, DID: alice, RKey: "3k1", Text: "far", CreatedAt: "not a time"}.Event(), sink)
+	if len(sink.tweets) != 1 {
+		t.Fatalf("%d tweets, want 1", len(sink.tweets))
+	}
+	if at := sink.tweets[0].CreatedAt; at.Before(before) || at.After(time.Now()) {
+		t.Errorf("CreatedAt = %v, want the time the post was read", at)
 	}
 }
 

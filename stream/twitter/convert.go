@@ -152,13 +152,15 @@ func tags(entities *twitter.Entities) []string {
 }
 
 // createdAt reads Twitter's time format ("Wed Oct 10 20:19:24 +0000
-// 2018"), in UTC, or returns now.
+// 2018"), in UTC, or returns now. A time that UTC puts outside the years
+// RFC 3339 can write (0000 to 9999), as "Sat Jan 01 00:00:00 +0100 0000"
+// is, counts as unreadable: the protocol's created_at could not carry it.
 func createdAt(s string, now time.Time) time.Time {
 	t, err := time.Parse(time.RubyDate, s)
-	if err != nil {
+	if t = t.UTC(); err != nil || t.Year() < 0 || t.Year() > 9999 {
 		return now
 	}
-	return t.UTC()
+	return t
 }
 
 // isWebURL reports whether s is an absolute http(s) URL.

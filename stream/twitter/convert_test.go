@@ -110,6 +110,15 @@ func TestToTweetEdgeCases(t *testing.T) {
 			t.Errorf("toTweet = %+v, %v", got, ok)
 		}
 	})
+	t.Run("a created_at that UTC moves out of years 0000 to 9999 becomes now", func(t *testing.T) {
+		for _, at := range []string{"Sat Jan 01 00:00:00 +0100 0000", "Fri Dec 31 23:30:00 -0100 9999"} {
+			st := base()
+			st.CreatedAt = at
+			if got, _ := toTweet(st, now); !got.CreatedAt.Equal(now) {
+				t.Errorf("created_at %q gives %v, want now", at, got.CreatedAt)
+			}
+		}
+	})
 	t.Run("entities without hashtags say there are none", func(t *testing.T) {
 		st := base()
 		st.Entities = &twitter.Entities{}

@@ -3,6 +3,7 @@ package rooms
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -65,9 +66,16 @@ type client struct {
 
 	batch []entry // owned by the writer
 
+	ip string // the client address its limits count against
+	// roomlessSince is when the connection last was in no room, in Unix
+	// nanoseconds; zero while it is in one. The reader sets it, the hub's
+	// sweep reads it.
+	roomlessSince atomic.Int64
+
 	// Owned by the reader.
-	rooms   []*room // at most MaxRoomsPerConn, in the order joined
-	limiter *rate.Limiter
+	rooms       []*room // at most MaxRoomsPerConn, in the order joined
+	customAdded int     // custom trends its joins added
+	limiter     *rate.Limiter
 }
 
 func newClient(h *Hub, conn *websocket.Conn, fc *frameConn) *client {

@@ -26,6 +26,9 @@ var (
 	// lets through, such as a close frame of one byte (1002, protocol
 	// error).
 	DisconnectProtocol = Disconnect{Code: websocket.CloseProtocolError, Reason: "protocol error"}
+	// DisconnectRoomless: the connection stayed in no room for
+	// RoomlessTimeout (1000, normal closure: nothing went wrong).
+	DisconnectRoomless = Disconnect{Code: websocket.CloseNormalClosure, Reason: "idle: in no room"}
 	// DisconnectInternal: handling a client message failed (1011).
 	DisconnectInternal = Disconnect{Code: websocket.CloseInternalServerErr, Reason: "internal error"}
 	// DisconnectGone: the socket failed or the client left; there is no

@@ -59,8 +59,12 @@ func (c *client) handle(data []byte) {
 	r := c.rooms[i]
 	switch m.Type {
 	case "leave":
-		r.leave(c, time.Now())
+		now := time.Now()
+		r.leave(c, now)
 		c.rooms = slices.Delete(c.rooms, i, i+1)
+		if len(c.rooms) == 0 {
+			c.roomlessSince.Store(now.UnixNano())
+		}
 	case "pause":
 		r.pause(c)
 	case "resume":
@@ -79,12 +83,23 @@ func (c *client) join(name string, m *clientMessage) {
 		c.sendRoomError(CodeTooManyRooms, fmt.Sprintf("a connection can be in at most %d rooms", c.hub.cfg.MaxRoomsPerConn), name)
 		return
 	}
+	// A join for a trend the server lacks adds it: each connection may add
+	// a few, so that one cannot fill the trend set for everyone.
+	adds := !c.hub.Has(name)
+	if adds && c.customAdded >= c.hub.cfg.MaxCustomTrendsPerConn {
+		c.sendRoomError(CodeTooManyTrends, fmt.Sprintf("a connection may add at most %d trends", c.hub.cfg.MaxCustomTrendsPerConn), name)
+		return
+	}
 	r, err := c.hub.join(c, name, m.Epoch, m.Since, m.Paused)
 	if err != nil {
 		c.sendJoinError(name, err)
 		return
 	}
+	if adds && r.custom {
+		c.customAdded++
+	}
 	c.rooms = append(c.rooms, r)
+	c.roomlessSince.Store(0)
 }
 
 // sendJoinError refuses a join. A full trend set is the client's to know;

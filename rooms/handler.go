@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -28,16 +29,14 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteBufferPool: writeBufferPool,
 		CheckOrigin:     h.checkOrigin,
 	}
-	h.mu.RLock()
-	closing := h.closing
-	h.mu.RUnlock()
-	if closing {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+	ip := h.clientIP(r)
+	if !h.admit(w, ip) {
 		return
 	}
 	uw := &upgradeWriter{ResponseWriter: w, handedOver: &h.handedOver}
 	conn, err := up.Upgrade(uw, r, nil)
 	if err != nil {
+		h.release(ip)
 		// The upgrader has answered with the error status.
 		h.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
 		return
@@ -49,12 +48,15 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = tcp.SetWriteBuffer(socketSendBuffer)
 	}
 	c := newClient(h, conn, uw.conn)
+	c.ip = ip
+	c.roomlessSince.Store(time.Now().UnixNano())
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
 		close(c.readDone) // no reader runs, so none to wait for
 		c.stop(DisconnectShutdown)
 		c.writers.Wait()
+		h.release(ip)
 		return
 	}
 	h.clients[c] = struct{}{}
@@ -74,6 +76,7 @@ func (h *Hub) forget(c *client) {
 	h.mu.Lock()
 	delete(h.clients, c)
 	h.mu.Unlock()
+	h.release(c.ip)
 	h.conns.Done()
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -87,6 +88,25 @@ type Config struct {
 	// and the trends come and go as that node lists them. False means the
 	// hub owns its trends.
 	Following bool
+	// MaxConns bounds the connections the hub holds at once; past it an
+	// upgrade is refused with 503 and Retry-After. Zero means
+	// DefaultMaxConns.
+	MaxConns int
+	// MaxConnsPerIP bounds the connections from one client address (see
+	// ClientIP); past it an upgrade is refused with 429 and Retry-After.
+	// Loopback addresses are not bounded. Zero means DefaultMaxConnsPerIP.
+	MaxConnsPerIP int
+	// ClientIP returns the address a request counts against MaxConnsPerIP,
+	// such as one a trusted proxy forwarded; nil, or an empty answer,
+	// means the peer's address.
+	ClientIP func(r *http.Request) string
+	// MaxCustomTrendsPerConn bounds the custom trends one connection may
+	// add over its life; a join past it is refused with too_many_trends.
+	// Zero means DefaultMaxCustomTrendsPerConn; negative means none.
+	MaxCustomTrendsPerConn int
+	// RoomlessTimeout closes a connection that has been in no room for
+	// this long. Zero means DefaultRoomlessTimeout.
+	RoomlessTimeout time.Duration
 	// AllowedOrigins lists the browser origins, besides the server's own,
 	// that may open a WebSocket ("https://example.com"); "*" allows any.
 	AllowedOrigins []string
@@ -112,6 +132,7 @@ type Hub struct {
 	// the kinds first came, for new connections.
 	announced []announcement
 	closing   bool
+	limits    limits
 	conns     sync.WaitGroup // connection goroutines
 	// following is set once the hub follows a sequencing node (Follow).
 	following atomic.Bool
@@ -167,8 +188,12 @@ func NewHub(cfg Config) (*Hub, error) {
 	setDefault(&cfg.IdleTrendTTL, 10*time.Minute)
 	setDefault(&cfg.FlushInterval, 20*time.Millisecond)
 	setDefault(&cfg.MessageRate, 20)
-	if cfg.History < 0 || cfg.MaxRoomsPerConn < 0 || cfg.QueueBytes < 0 {
-		return nil, errors.New("rooms: History, MaxRoomsPerConn and QueueBytes must not be negative")
+	setDefault(&cfg.MaxConns, DefaultMaxConns)
+	setDefault(&cfg.MaxConnsPerIP, DefaultMaxConnsPerIP)
+	setDefault(&cfg.MaxCustomTrendsPerConn, DefaultMaxCustomTrendsPerConn)
+	setDefault(&cfg.RoomlessTimeout, DefaultRoomlessTimeout)
+	if cfg.History < 0 || cfg.MaxRoomsPerConn < 0 || cfg.QueueBytes < 0 || cfg.MaxConns < 0 || cfg.MaxConnsPerIP < 0 {
+		return nil, errors.New("rooms: History, MaxRoomsPerConn, QueueBytes and the connection limits must not be negative")
 	}
 	if cfg.Broker == nil {
 		cfg.Broker = NewMemoryBroker(cfg.History)
@@ -179,6 +204,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		broker:   cfg.Broker,
 		render:   cfg.Render,
 		clients:  make(map[*client]struct{}),
+		limits:   limits{perIP: make(map[string]int)},
 		batching: cfg.FlushInterval > 0,
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
@@ -620,6 +646,7 @@ func (h *Hub) tick(now time.Time) {
 	if !following {
 		h.sweepIdle(now)
 	}
+	h.closeRoomless(now)
 	h.mu.RLock()
 	rs := slices.Clone(h.order)
 	h.mu.RUnlock()

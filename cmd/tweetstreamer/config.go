@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tweetstreamer/tweetstreamer/rooms"
 	"github.com/tweetstreamer/tweetstreamer/stream"
 	"github.com/tweetstreamer/tweetstreamer/stream/twitter"
 )
@@ -49,7 +50,7 @@ var roleIgnores = map[string]func(flag string) bool{
 	},
 	"ingest": func(f string) bool {
 		switch f {
-		case "max-rooms", "allowed-origins", "flush-interval":
+		case "max-rooms", "allowed-origins", "flush-interval", "max-conns", "max-conns-per-ip", "trusted-proxies", "max-trends-per-conn", "roomless-timeout":
 			return true
 		}
 		return false
@@ -84,6 +85,11 @@ type config struct {
 	maxTrends       int
 	allowedOrigins  []string
 	allowedHosts    []string
+	maxConns        int
+	maxConnsPerIP   int
+	maxCustomTrends int
+	roomlessTimeout time.Duration
+	trustedProxies  []string
 	idleTrendTTL    time.Duration
 	logLevel        string
 	debugAddr       string
@@ -172,6 +178,11 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 		fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", 10*time.Minute, "how long a custom trend stays once no one watches it")
 		fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
 		fs.Var(listFlag{&cfg.allowedHosts}, "allowed-hosts", "comma-separated host names the server answers to (example.com), besides IP addresses and localhost; empty answers to any, which DNS rebinding can abuse")
+		fs.IntVar(&cfg.maxConns, "max-conns", rooms.DefaultMaxConns, "WebSocket connections this process holds at once; past it a connection is refused with 503 and Retry-After")
+		fs.IntVar(&cfg.maxConnsPerIP, "max-conns-per-ip", rooms.DefaultMaxConnsPerIP, "connections from one client address at once (loopback not counted); past it 429 and Retry-After")
+		fs.Var(listFlag{&cfg.trustedProxies}, "trusted-proxies", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For names the client, for -max-conns-per-ip")
+		fs.IntVar(&cfg.maxCustomTrends, "max-trends-per-conn", rooms.DefaultMaxCustomTrendsPerConn, "custom trends one connection may add; a join past it is refused")
+		fs.DurationVar(&cfg.roomlessTimeout, "roomless-timeout", rooms.DefaultRoomlessTimeout, "how long a connection may stay in no room before it is closed (the page opens it again)")
 		fs.DurationVar(&cfg.flushInterval, "flush-interval", 20*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
 		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
 		fs.StringVar(&cfg.nats, "nats", "", "`URL` of a NATS server (nats://127.0.0.1:4222) to run the rooms over, with other processes; empty runs alone")
@@ -303,6 +314,14 @@ func (c config) validate() error {
 		return bad("-history must be at least 1")
 	case c.maxRooms < 1:
 		return bad("-max-rooms must be at least 1")
+	case c.maxConns < 1:
+		return bad("-max-conns must be at least 1")
+	case c.maxConnsPerIP < 1:
+		return bad("-max-conns-per-ip must be at least 1")
+	case c.maxCustomTrends < 0:
+		return bad("-max-trends-per-conn must not be negative")
+	case c.roomlessTimeout <= 0:
+		return bad("-roomless-timeout must be above 0")
 	case c.flushInterval < 0:
 		return bad("-flush-interval must not be negative")
 	case c.idleTrendTTL <= 0:
@@ -319,6 +338,9 @@ func (c config) validate() error {
 		if msg := originError(o); msg != "" {
 			return bad("-allowed-origins: %q: %s", o, msg)
 		}
+	}
+	if _, err := parsePrefixes(c.trustedProxies); err != nil {
+		return bad("-trusted-proxies: %v", err)
 	}
 	for _, h := range c.allowedHosts {
 		if msg := hostError(h); msg != "" {

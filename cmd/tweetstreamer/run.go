@@ -100,6 +100,10 @@ func newSingleNode(cfg config, logger *slog.Logger) (node, error) {
 // newHub returns the hub of a node that serves the page: in memory, or
 // with broker, following the ingest node of a cluster.
 func newHub(cfg config, logger *slog.Logger, trends rooms.TrendSet, broker rooms.Broker) (*rooms.Hub, error) {
+	proxies, err := parsePrefixes(cfg.trustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	return rooms.NewHub(rooms.Config{
 		Trends:    trends,
 		Broker:    broker,
@@ -108,13 +112,27 @@ func newHub(cfg config, logger *slog.Logger, trends rooms.TrendSet, broker rooms
 		RenderTrends: func(list []rooms.Summary) (string, error) {
 			return views.HTML(views.TrendItems(trendItems(list), views.Links{}))
 		},
-		Logger:          logger,
-		History:         cfg.history,
-		MaxRoomsPerConn: cfg.maxRooms,
-		IdleTrendTTL:    cfg.idleTrendTTL,
-		FlushInterval:   flushInterval(cfg.flushInterval),
-		AllowedOrigins:  cfg.allowedOrigins,
+		Logger:                 logger,
+		History:                cfg.history,
+		MaxRoomsPerConn:        cfg.maxRooms,
+		IdleTrendTTL:           cfg.idleTrendTTL,
+		FlushInterval:          flushInterval(cfg.flushInterval),
+		AllowedOrigins:         cfg.allowedOrigins,
+		MaxConns:               cfg.maxConns,
+		MaxConnsPerIP:          cfg.maxConnsPerIP,
+		ClientIP:               clientIP(proxies),
+		MaxCustomTrendsPerConn: customTrendsPerConn(cfg.maxCustomTrends),
+		RoomlessTimeout:        cfg.roomlessTimeout,
 	})
+}
+
+// customTrendsPerConn maps the flag, where 0 means a connection may add
+// none, to rooms.Config, where that is a negative count.
+func customTrendsPerConn(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // readyAlways is /readyz of a process that runs alone: serving is being

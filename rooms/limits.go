@@ -1,0 +1,117 @@
+package rooms
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// The defaults of the connection limits in Config.
+const (
+	// DefaultMaxConns is a node's connections at once: an idle one costs
+	// about 8 KiB, so 20,000 of them hold some 160 MiB.
+	DefaultMaxConns = 20_000
+	// DefaultMaxConnsPerIP is one address's connections at once, enough
+	// for a conference hall behind one NAT.
+	DefaultMaxConnsPerIP = 500
+	// DefaultMaxCustomTrendsPerConn is how many custom trends one
+	// connection may add.
+	DefaultMaxCustomTrendsPerConn = 5
+	// DefaultRoomlessTimeout is how long a connection may stay in no room.
+	DefaultRoomlessTimeout = 10 * time.Minute
+)
+
+// retryAfter is what a refused upgrade tells the client to wait, in
+// seconds: long enough for connections to come and go.
+const retryAfter = 10
+
+// limits are the connection counts the hub admits against; h.mu guards
+// them.
+type limits struct {
+	conns int            // admitted, upgraded or not yet
+	perIP map[string]int // admitted, by client address
+}
+
+// admit reserves a connection for the client at ip, or answers the request
+// with why not: 503 past MaxConns, 429 past MaxConnsPerIP (which does not
+// count loopback addresses: a proxy on the same machine, or a load test).
+// A reservation is given back with release.
+func (h *Hub) admit(w http.ResponseWriter, ip string) bool {
+	h.mu.Lock()
+	var status int
+	var why string
+	retry := !h.closing
+	switch {
+	case h.closing:
+		status, why = http.StatusServiceUnavailable, "shutting down"
+	case h.limits.conns >= h.cfg.MaxConns:
+		status, why = http.StatusServiceUnavailable, fmt.Sprintf("this server holds %d connections, its most: try again later", h.cfg.MaxConns)
+	case !isLoopback(ip) && h.limits.perIP[ip] >= h.cfg.MaxConnsPerIP:
+		status, why = http.StatusTooManyRequests, fmt.Sprintf("at most %d connections from one address", h.cfg.MaxConnsPerIP)
+	default:
+		h.limits.conns++
+		h.limits.perIP[ip]++
+		h.mu.Unlock()
+		return true
+	}
+	h.mu.Unlock()
+	if status == http.StatusTooManyRequests {
+		h.log.Debug("websocket upgrade refused: too many from one address", "ip", ip, "limit", h.cfg.MaxConnsPerIP)
+	}
+	if retry {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	http.Error(w, why, status)
+	return false
+}
+
+// release gives back the reservation admit made for ip.
+func (h *Hub) release(ip string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.limits.conns--
+	if h.limits.perIP[ip]--; h.limits.perIP[ip] <= 0 {
+		delete(h.limits.perIP, ip)
+	}
+}
+
+// clientIP is the address a request counts against: Config.ClientIP's
+// answer, or the peer's address.
+func (h *Hub) clientIP(r *http.Request) string {
+	if h.cfg.ClientIP != nil {
+		if ip := h.cfg.ClientIP(r); ip != "" {
+			return ip
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func isLoopback(ip string) bool {
+	addr, err := netip.ParseAddr(ip)
+	return err == nil && addr.Unmap().IsLoopback()
+}
+
+// closeRoomless closes the connections that have been in no room for
+// longer than RoomlessTimeout: they cost a slot and receive only the trend
+// list. A page opens its socket again when it is closed.
+func (h *Hub) closeRoomless(now time.Time) {
+	cutoff := now.Add(-h.cfg.RoomlessTimeout).UnixNano()
+	h.mu.RLock()
+	var idle []*client
+	for c := range h.clients {
+		if since := c.roomlessSince.Load(); since != 0 && since < cutoff {
+			idle = append(idle, c)
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range idle {
+		c.stop(DisconnectRoomless)
+	}
+}

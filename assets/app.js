@@ -18,6 +18,9 @@
   // jitter so that clients cut off together do not all return at once.
   const BACKOFF_MIN_MS = 500;
   const BACKOFF_MAX_MS = 15000;
+  // IDLE_CLOSE is the reason of the server's close of a socket in no room
+  // (rooms.DisconnectRoomless).
+  const IDLE_CLOSE = "idle: in no room";
   // NOTICE_MS is how long a notice stays up.
   const NOTICE_MS = 6000;
   // CLOCK_MS is how often "2m ago"-style card times are refreshed.
@@ -860,9 +863,16 @@
     sock.addEventListener("message", (ev) => {
       if (ws === sock) onFrame(ev.data);
     });
-    sock.addEventListener("close", () => {
+    sock.addEventListener("close", (ev) => {
       if (ws !== sock) return;
       ws = null;
+      if (ev.code === 1000 && ev.reason === IDLE_CLOSE) {
+        // The server closes a socket that stays in no room for long (a
+        // page with no column); nothing went wrong, so open one at once.
+        attempt = 0;
+        connect();
+        return;
+      }
       scheduleReconnect();
     });
   }

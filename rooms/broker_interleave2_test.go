@@ -123,7 +123,7 @@ func TestPublishingWhileRoomsComeAndGoDoesNotDeadlock(t *testing.T) {
 	go func() {
 		defer func() { done <- struct{}{} }()
 		for i := range 20_000 {
-			s.hub.Publish(streamTweet("x"), []string{"golang", fmt.Sprintf("c%d", i%5)})
+			s.hub.Publish(s.tweet("x"), []string{"golang", fmt.Sprintf("c%d", i%5)})
 		}
 	}()
 	go func() {

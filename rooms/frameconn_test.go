@@ -91,16 +91,22 @@ func TestClientFrames(t *testing.T) {
 		}
 		last = got
 	}
-	raw := func(t *testing.T, c *testClient, parts ...[]byte) {
+	raw := func(t *testing.T, c *testClient, b []byte) {
 		t.Helper()
-		for i, p := range parts {
-			if i > 0 {
-				time.Sleep(30 * time.Millisecond)
-			}
-			if _, err := c.conn.NetConn().Write(p); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := c.conn.NetConn().Write(b); err != nil {
+			t.Fatal(err)
 		}
+	}
+	// split writes first, waits until the server has seen it alone,
+	// which leaves the connection to the library, then writes rest: the
+	// two reach the server apart, as two packets would.
+	split := func(t *testing.T, c *testClient, first, rest []byte) {
+		t.Helper()
+		raw(t, c, first)
+		if canPeek {
+			eventually(t, "the server sees the first part alone", func() bool { return s.hub.handedOver.Load() > last })
+		}
+		raw(t, c, rest)
 	}
 	concat := func(frames ...[]byte) []byte {
 		var b []byte
@@ -147,7 +153,7 @@ func TestClientFrames(t *testing.T) {
 	})
 	t.Run("a message in two frames", func(t *testing.T) {
 		c := s.dial(t)
-		raw(t, c, clientFrame(false, websocket.TextMessage, `{"type":"join",`), clientFrame(true, 0, `"room":"golang"}`))
+		split(t, c, clientFrame(false, websocket.TextMessage, `{"type":"join",`), clientFrame(true, 0, `"room":"golang"}`))
 		c.expect("joined", "golang")
 		raw(t, c, joinFrame("rust"))
 		c.expect("joined", "rust")
@@ -156,7 +162,7 @@ func TestClientFrames(t *testing.T) {
 	t.Run("a header split across packets", func(t *testing.T) {
 		c := s.dial(t)
 		f := joinFrame("golang")
-		raw(t, c, f[:1], f[1:])
+		split(t, c, f[:1], f[1:])
 		c.expect("joined", "golang")
 		raw(t, c, joinFrame("rust"))
 		c.expect("joined", "rust")

@@ -26,6 +26,9 @@ type testServer struct {
 	trends *stream.Trends
 	srv    *httptest.Server
 	wsURL  string
+	// tweets numbers the tweets the test makes, so that every id is
+	// unique on this server whatever other tests run beside it.
+	tweets atomic.Int64
 }
 
 func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
@@ -68,14 +71,17 @@ func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
 	return &testServer{hub: hub, trends: ts, srv: srv, wsURL: "ws" + strings.TrimPrefix(srv.URL, "http")}
 }
 
-var tweetN int
-
 // publish publishes a tweet matching trends and returns its id.
 func (s *testServer) publish(trends ...string) string {
-	tweetN++
-	id := fmt.Sprintf("t%d", tweetN)
-	s.hub.Publish(stream.Tweet{ID: id, Source: "test", Text: strings.Join(trends, " "), Author: stream.Author{Handle: "h"}}, trends)
-	return id
+	tw := s.tweet(strings.Join(trends, " "))
+	tw.Author = stream.Author{Handle: "h"}
+	s.hub.Publish(tw, trends)
+	return tw.ID
+}
+
+// tweet returns a tweet of text with an id new on this server.
+func (s *testServer) tweet(text string) stream.Tweet {
+	return stream.Tweet{ID: fmt.Sprintf("t%d", s.tweets.Add(1)), Source: "test", Text: text}
 }
 
 // msg is any server message, decoded loosely.
@@ -269,6 +275,17 @@ func (c *testClient) expectJoined() (msg, []uint64) {
 	return j, seqs
 }
 
+// handled returns once the server has handled every message c sent
+// before: a connection's messages are handled in order, and a pause of a
+// room c is not in is refused, so the refusal comes after them all.
+func (c *testClient) handled() {
+	c.t.Helper()
+	c.send(`{"type":"pause","room":"unjoined"}`)
+	if m := c.next(); m.Type != "error" || m.Code != CodeNotJoined || m.Room != "unjoined" {
+		c.t.Fatalf("got %v, want the refusal of a pause of a room not joined", m)
+	}
+}
+
 // expect reads the next message and checks its type and room.
 func (c *testClient) expect(typ, room string) msg {
 	c.t.Helper()
@@ -279,19 +296,23 @@ func (c *testClient) expect(typ, room string) msg {
 	return m
 }
 
-func streamTweet(text string) stream.Tweet {
-	tweetN++
-	return stream.Tweet{ID: fmt.Sprintf("t%d", tweetN), Source: "test", Text: text}
-}
-
 // eventually polls cond for up to five seconds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for range 500 {
-		if cond() {
-			return
+	within(t, 5*time.Second, what, cond)
+}
+
+// within polls cond, every millisecond, until it holds; it fails the test
+// once d has passed without.
+func within(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	poll := time.NewTicker(time.Millisecond)
+	defer poll.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting until %s", d, what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		<-poll.C
 	}
-	t.Fatalf("timed out waiting until %s", what)
 }

@@ -178,7 +178,7 @@ func TestPauseAndResume(t *testing.T) {
 		s.publish("golang")
 		c.expect("tweet", "golang")
 		c.send(`{"type":"pause","room":"golang"}`)
-		time.Sleep(50 * time.Millisecond) // let the pause land before publishing
+		c.handled() // the pause is in place before the publishing
 		for range 5 {
 			s.publish("golang") // seqs 2..6; history keeps 4..6
 		}
@@ -203,7 +203,7 @@ func TestPauseAndResume(t *testing.T) {
 		c := s.dial(t)
 		c.join("golang")
 		c.send(`{"type":"pause","room":"golang"}`)
-		time.Sleep(50 * time.Millisecond)
+		c.handled()
 		s.publish("golang")
 		s.publish("golang")
 		c.send(`{"type":"resume","room":"golang","mode":"live"}`)
@@ -715,8 +715,13 @@ func TestSlowClient(t *testing.T) {
 	// slow client gives the connection up.
 	const n = 5_000
 	var received atomic.Uint64
+	// progress tells the publisher the fast client read another tweet;
+	// fastDone, that it reads no more.
+	progress := make(chan struct{}, 1)
+	fastDone := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		defer close(fastDone)
 		for want := uint64(1); want <= n; want++ {
 			m := fast.next()
 			if m.Type != "tweet" || m.Seq != want {
@@ -724,13 +729,22 @@ func TestSlowClient(t *testing.T) {
 				return
 			}
 			received.Store(want)
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
 		}
 	})
 	big := strings.Repeat("x", 2000)
 	for i := range uint64(n) {
-		s.hub.Publish(streamTweet(big), []string{"golang"})
-		for j := 0; i >= received.Load()+8 && j < 5000; j++ {
-			time.Sleep(100 * time.Microsecond)
+		s.hub.Publish(s.tweet(big), []string{"golang"})
+	wait:
+		for i >= received.Load()+8 {
+			select {
+			case <-progress:
+			case <-fastDone:
+				break wait
+			}
 		}
 	}
 	wg.Wait()
@@ -799,33 +813,49 @@ func TestRateLimitBurstIsTwiceTheRate(t *testing.T) {
 // leave a connection's goroutines behind when its deadline passes while a
 // writer is stuck on a client that reads nothing.
 func TestCloseEndsAConnectionWhoseClientReadsNothing(t *testing.T) {
-	s := newTestServer(t, Config{QueueBytes: 32 << 10})
+	// Writes go out at once, so that a writer that can write takes the
+	// queue over and over while tweets are published.
+	s := newTestServer(t, Config{QueueBytes: 32 << 10, FlushInterval: -1})
 	c := s.dial(t)
 	c.join("golang")
 	c.gate.Lock()
 	t.Cleanup(c.gate.Unlock)
 
-	// Publish until the server's queue for c stays full: its writer is
-	// then stuck on a socket whose buffers are full.
+	// Publish until the writer stops taking what is queued: it is then
+	// stuck on a socket whose buffers are full. A queue over its limit
+	// starts with the range of tweets it dropped; while no writer takes
+	// it, that range stays at its head, from the same seq, round after
+	// round of publishing.
 	s.hub.mu.RLock()
 	var sc *client
 	for sc = range s.hub.clients {
 	}
 	s.hub.mu.RUnlock()
-	big := strings.Repeat("x", 2000)
-	stuck := func() bool {
-		time.Sleep(50 * time.Millisecond) // a writer that can write drains the queue
+	headSkip := func() (from uint64, full bool) {
 		sc.mu.Lock()
 		defer sc.mu.Unlock()
-		return sc.q.bytes > sc.q.limit/2
+		if sc.q.len() == 0 {
+			return 0, false
+		}
+		e := sc.q.entries[sc.q.head]
+		return e.from, e.skip && sc.q.bytes > sc.q.limit/2
 	}
-	for i := 0; !stuck(); i++ {
+	big := strings.Repeat("x", 2000)
+	var last uint64
+	for i, untaken := 0, 0; untaken < 2; i++ {
 		if i == 200 {
 			t.Fatal("the writer kept up with a client that reads nothing")
 		}
 		for range 1000 {
-			s.hub.Publish(streamTweet(big), []string{"golang"})
+			s.hub.Publish(s.tweet(big), []string{"golang"})
 		}
+		from, full := headSkip()
+		if full && from == last {
+			untaken++
+		} else {
+			untaken = 0
+		}
+		last = from
 	}
 
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
@@ -872,7 +902,10 @@ func TestGoingAwayReachesAClientThatIsStillSending(t *testing.T) {
 				}
 			}
 		}()
-		time.Sleep(20 * time.Millisecond)
+		// The first refusal shows the server writing as the client sends.
+		if m := c.next(); m.Type != "error" || m.Code != CodeNotJoined {
+			t.Fatalf("try %d: got %v, want a refusal", i+1, m)
+		}
 		if err := s.hub.Close(t.Context()); err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -188,58 +189,74 @@ func TestClientFrames(t *testing.T) {
 // TestWriterStartsBounded has a message for more idle members than one
 // flush may start writers for: one flush starts no more than the bound,
 // every member still gets the message, and the writers of quiet
-// connections end right after their write, not at the next sweep.
+// connections end right after their write, not at the next sweep. It runs
+// on the bubble's clock, which the test moves past the hub's flushes and
+// sweeps exactly.
 func TestWriterStartsBounded(t *testing.T) {
-	old := maxWriterStarts
-	maxWriterStarts = 2
-	t.Cleanup(func() { maxWriterStarts = old })
-	const flush = 300 * time.Millisecond
-	// No stats tick: its messages would make the connections busy.
-	s := newTestServer(t, Config{FlushInterval: flush, StatsInterval: time.Hour})
-	clients := make([]*testClient, 9)
-	for i := range clients {
-		clients[i] = s.dial(t)
-		clients[i].join("golang")
-	}
-	noWriters := func() bool {
-		s.hub.mu.RLock()
-		defer s.hub.mu.RUnlock()
-		for c := range s.hub.clients {
-			c.mu.Lock()
-			writing := c.writing
-			c.mu.Unlock()
-			if writing {
-				return false
+	synctest.Test(t, func(t *testing.T) {
+		const flush = 20 * time.Millisecond
+		// No stats tick: its messages would make the connections busy.
+		s := newPipeServer(t, Config{FlushInterval: flush, StatsInterval: time.Hour})
+		start := time.Now() // Run's tickers start now: the clock stands still until the test waits
+		clients := make([]*testClient, maxWriterStarts+1)
+		for i := range clients {
+			clients[i] = s.dial(t)
+		}
+		for _, c := range clients {
+			c.send(map[string]any{"type": "join", "room": "golang"})
+		}
+		for _, c := range clients {
+			c.expectJoined()
+		}
+		noWriters := func() bool {
+			s.hub.mu.RLock()
+			defer s.hub.mu.RUnlock()
+			for c := range s.hub.clients {
+				c.mu.Lock()
+				writing := c.writing
+				c.mu.Unlock()
+				if writing {
+					return false
+				}
+			}
+			return true
+		}
+		synctest.Wait()
+		if !noWriters() {
+			t.Fatal("writers still run after the joins were written")
+		}
+		// Quiet for two sweeps: no longer busy. The publish falls midway
+		// between two flushes, so that one flush alone comes before the
+		// count.
+		time.Sleep(2*writerIdle + flush/2)
+		if since := time.Since(start); since%flush != flush/2 || since > 3*writerIdle {
+			t.Fatalf("the joins took %v: the flushes are not where the test expects them", since)
+		}
+
+		before := s.hub.writersStarted.Load()
+		s.publish("golang")
+		time.Sleep(flush)
+		if n := s.hub.writersStarted.Load() - before; n != maxWriterStarts {
+			t.Errorf("one flush started %d writers, want %d", n, maxWriterStarts)
+		}
+		for i, c := range clients {
+			if m := c.next(); m.Type != "tweet" {
+				t.Fatalf("client %d got %v, want the tweet", i, m)
 			}
 		}
-		return true
-	}
-	eventually(t, "every writer ends", noWriters)
-	// Quiet for two sweeps: no longer busy.
-	time.Sleep(writerIdle + writerIdle/5)
-
-	before := s.hub.writersStarted.Load()
-	s.publish("golang")
-	eventually(t, "a flush starts writers", func() bool { return s.hub.writersStarted.Load() > before })
-	// The next flush is 300 ms away: what one flush started is settled.
-	time.Sleep(flush / 3)
-	if n := s.hub.writersStarted.Load() - before; n != int64(maxWriterStarts) {
-		t.Errorf("one flush started %d writers, want %d", n, maxWriterStarts)
-	}
-	for i, c := range clients {
-		if m := c.next(); m.Type != "tweet" {
-			t.Fatalf("client %d got %v, want the tweet", i, m)
+		if n := s.hub.writersStarted.Load() - before; n != int64(len(clients)) {
+			t.Errorf("%d writers started for %d members", n, len(clients))
 		}
-	}
-	// The sweep, once a second, ends a writer only after a second
-	// without writing; these end at once.
-	deadline := time.Now().Add(writerIdle / 2)
-	for !noWriters() {
-		if time.Now().After(deadline) {
+		// The sweep, once a second, ends a writer only after a second
+		// without writing; these end at once.
+		synctest.Wait()
+		if time.Since(start) >= 3*writerIdle {
+			t.Fatalf("the tweet took until %v, past the next sweep", time.Since(start))
+		}
+		if !noWriters() {
 			t.Fatal("the writers of quiet connections outlived their write")
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	})
 }
 
 // TestLiveness: a client that answers pings stays, whether the reader

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -20,18 +22,62 @@ import (
 	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
-// testServer is a hub served by httptest.
+// testServer is a hub served over HTTP: by httptest on 127.0.0.1, or over
+// in-memory pipes inside a synctest bubble (newPipeServer).
 type testServer struct {
 	hub    *Hub
 	trends *stream.Trends
-	srv    *httptest.Server
-	wsURL  string
+	url    string // http://…
+	wsURL  string // the same, ws://…
+	dialer *websocket.Dialer
+	// msgBuffer is how many messages each client's reader holds for the
+	// test before it stops reading.
+	msgBuffer int
 	// tweets numbers the tweets the test makes, so that every id is
 	// unique on this server whatever other tests run beside it.
 	tweets atomic.Int64
 }
 
+// newTestServer serves a hub for cfg, with trends as its configured rooms
+// (golang and rust when none), on 127.0.0.1.
 func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
+	t.Helper()
+	return serveHub(t, cfg, trends, func(h http.Handler) (string, func()) {
+		srv := httptest.NewServer(h)
+		return srv.URL, srv.Close
+	})
+}
+
+// newPipeServer is newTestServer over in-memory pipes, for a test inside
+// a synctest bubble: a pipe, unlike a socket, blocks durably, so the
+// bubble's clock moves on while the connections wait. The websocket
+// library reads every pipe connection itself, as it does a socket that
+// cannot be peeked at.
+func newPipeServer(t *testing.T, cfg Config, trends ...string) *testServer {
+	t.Helper()
+	l := &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+	s := serveHub(t, cfg, trends, func(h http.Handler) (string, func()) {
+		srv := &http.Server{Handler: h}
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			_ = srv.Serve(l)
+		}()
+		return "http://pipe", func() {
+			_ = srv.Close()
+			<-served
+		}
+	})
+	s.dialer = &websocket.Dialer{NetDialContext: l.dial}
+	// Small: a few thousand clients each hold one.
+	s.msgBuffer = 256
+	return s
+}
+
+// serveHub makes the hub for cfg, runs its Run loop, and serves it with
+// serve, which returns the server's URL and how to stop it. The test's
+// cleanup closes the hub, stops the server, then ends Run.
+func serveHub(t *testing.T, cfg Config, trends []string, serve func(http.Handler) (url string, stop func())) *testServer {
 	t.Helper()
 	if len(trends) == 0 {
 		trends = []string{"golang", "rust"}
@@ -51,7 +97,7 @@ func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(hub)
+	url, stop := serve(hub)
 	runCtx, stopRun := context.WithCancel(context.Background())
 	running := make(chan struct{})
 	go func() {
@@ -64,12 +110,54 @@ func newTestServer(t *testing.T, cfg Config, trends ...string) *testServer {
 		if err := hub.Close(ctx); err != nil {
 			t.Errorf("closing the hub: %v", err)
 		}
-		srv.Close()
+		stop()
 		stopRun()
 		<-running
 	})
-	return &testServer{hub: hub, trends: ts, srv: srv, wsURL: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	return &testServer{hub: hub, trends: ts, url: url, wsURL: "ws" + strings.TrimPrefix(url, "http"), dialer: websocket.DefaultDialer, msgBuffer: 1 << 16}
 }
+
+// pipeListener hands the server one end of a net.Pipe for each dial.
+type pipeListener struct {
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+// dial is the client's dialer: it returns one end of a new pipe once the
+// server has taken the other.
+func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	server, client := net.Pipe()
+	select {
+	case l.conns <- server:
+		return client, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
 
 // publish publishes a tweet matching trends and returns its id.
 func (s *testServer) publish(trends ...string) string {
@@ -137,11 +225,11 @@ type testClient struct {
 
 func (s *testServer) dial(t *testing.T) *testClient {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial(s.wsURL, nil)
+	conn, _, err := s.dialer.Dial(s.wsURL, nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	c := &testClient{t: t, conn: conn, msgs: make(chan msg, 1<<16), skipNoise: true}
+	c := &testClient{t: t, conn: conn, msgs: make(chan msg, s.msgBuffer), skipNoise: true}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

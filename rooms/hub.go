@@ -551,9 +551,8 @@ func (h *Hub) markDirty(c *client) bool {
 // maxWriterStarts bounds the writers one flush starts. A message to every
 // member of a large quiet room would otherwise start a goroutine for each at
 // once; past the bound, connections wait for the next flush. (Without
-// batching, FlushInterval < 0, each writer starts at once.) A variable for
-// the tests only.
-var maxWriterStarts = 1024
+// batching, FlushInterval < 0, each writer starts at once.)
+const maxWriterStarts = 1024
 
 // flush wakes the writer of every dirty connection, starting at most
 // maxWriterStarts writers unless unbounded. It takes the list in exchange

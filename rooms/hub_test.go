@@ -612,7 +612,7 @@ func TestOrigin(t *testing.T) {
 		want   int
 	}{
 		{"", http.StatusSwitchingProtocols},
-		{s.srv.URL, http.StatusSwitchingProtocols},
+		{s.url, http.StatusSwitchingProtocols},
 		{"https://allowed.example", http.StatusSwitchingProtocols},
 		{"https://evil.example", http.StatusForbidden},
 		{"null", http.StatusForbidden},

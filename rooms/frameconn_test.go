@@ -2,7 +2,9 @@ package rooms
 
 import (
 	"encoding/binary"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -136,9 +138,10 @@ func TestClientFrames(t *testing.T) {
 		handedOver(t, 0)
 	})
 	t.Run("a ping is answered and reading goes on", func(t *testing.T) {
-		c := s.dial(t)
 		pongs := make(chan string, 1)
-		c.conn.SetPongHandler(func(data string) error { pongs <- data; return nil })
+		c := s.dial(t, func(c *testClient) {
+			c.conn.SetPongHandler(func(data string) error { pongs <- data; return nil })
+		})
 		raw(t, c, clientFrame(true, websocket.PingMessage, "hello"))
 		select {
 		case got := <-pongs:
@@ -263,30 +266,101 @@ func TestWriterStartsBounded(t *testing.T) {
 // peeks or the library reads for it; one that does not is closed once
 // pongWait passes.
 func TestLiveness(t *testing.T) {
-	oldWait, oldPeriod := pongWait, pingPeriod
-	pongWait, pingPeriod = 1500*time.Millisecond, 500*time.Millisecond
-	t.Cleanup(func() { pongWait, pingPeriod = oldWait, oldPeriod })
-	s := newTestServer(t, Config{})
+	t.Run("at the real timing, on a fake clock", func(t *testing.T) {
+		t.Parallel()
+		synctest.Test(t, func(t *testing.T) {
+			// No flush ticks: the clock has two minutes to cover.
+			s := newPipeServer(t, Config{FlushInterval: -1})
+			var pings atomic.Int64
+			answering := s.dial(t, answerPings(&pings))
+			silent := s.dial(t, func(c *testClient) {
+				// It reads on, and answers no ping.
+				c.conn.SetPingHandler(func(string) error { return nil })
+			})
+			// open reports whether c's connection is still up, on this
+			// instant of the bubble's clock.
+			open := func(c *testClient) bool {
+				synctest.Wait()
+				_, err := c.read(time.Nanosecond)
+				return err == nil || errors.Is(err, errTimeout)
+			}
 
-	peeking := s.dial(t)
-	handedOver := s.dial(t)
-	if _, err := handedOver.conn.NetConn().Write(clientFrame(true, websocket.PingMessage, "")); err != nil {
-		t.Fatal(err)
-	}
-	silent := s.dial(t)
-	silent.gate.Lock() // reads nothing, so answers no ping
-	defer silent.gate.Unlock()
+			// Each sleep moves the bubble's clock, at once.
+			time.Sleep(pongWait - time.Millisecond)
+			if !open(silent) {
+				t.Fatal("the client that answers no ping was closed before pongWait passed")
+			}
+			time.Sleep(2 * time.Millisecond)
+			if open(silent) {
+				t.Fatal("the client that answers no ping is still connected once pongWait passed")
+			}
+			time.Sleep(pongWait)
+			answering.send(map[string]any{"type": "join", "room": "golang"})
+			if m := answering.next(); m.Type != "joined" {
+				t.Errorf("got %v, want joined: a client that answers pings stays", m)
+			}
+			if n := pings.Load(); n != 2 {
+				t.Errorf("%d pings in two pongWaits, want 2", n)
+			}
+		})
+	})
 
-	time.Sleep(2 * pongWait)
-	for name, c := range map[string]*testClient{"peeking": peeking, "handed over": handedOver} {
-		c.send(map[string]any{"type": "join", "room": "golang"})
-		if m := c.next(); m.Type != "joined" {
-			t.Errorf("%s: got %v, want joined: a client that answers pings stays", name, m)
+	// A reader that peeks at the socket waits on the real clock, so this
+	// one waits a short PongWait of its own.
+	t.Run("on sockets, with the reader peeking or not", func(t *testing.T) {
+		t.Parallel()
+		const wait = 2 * time.Second
+		// Writes go out at once: a pong has a tenth of wait to come back.
+		s := newTestServer(t, Config{PongWait: wait, FlushInterval: -1})
+		var peekingPings, handedOverPings atomic.Int64
+		peeking := s.dial(t, answerPings(&peekingPings))
+		handedOver := s.dial(t, answerPings(&handedOverPings))
+		if _, err := handedOver.conn.NetConn().Write(clientFrame(true, websocket.PingMessage, "")); err != nil {
+			t.Fatal(err)
 		}
+		if canPeek {
+			eventually(t, "the library reads for one connection", func() bool { return s.hub.handedOver.Load() == 1 })
+		}
+		// It reads nothing, so answers no ping: its reader stops before
+		// its first read, as the library answers pings within a read.
+		silent := s.dial(t, func(c *testClient) { c.gate.Lock() })
+		defer silent.gate.Unlock()
+
+		// Once the server has given up the silent client, the last to
+		// connect, the others have outlived their first read deadline,
+		// which only their pongs moved.
+		within(t, 5*wait, "a ping is answered and the silent client is given up", func() bool {
+			s.hub.mu.RLock()
+			defer s.hub.mu.RUnlock()
+			return peekingPings.Load() > 0 && handedOverPings.Load() > 0 && len(s.hub.clients) == 2
+		})
+		for name, c := range map[string]*testClient{"peeking": peeking, "handed over": handedOver} {
+			c.send(map[string]any{"type": "join", "room": "golang"})
+			if m := c.next(); m.Type != "joined" {
+				t.Errorf("%s: got %v, want joined: a client that answers pings stays", name, m)
+			}
+		}
+		silent.gate.Unlock()
+		if err := silent.closeError(); err == nil {
+			t.Error("the client that answered no ping is still connected")
+		}
+		silent.gate.Lock()
+	})
+}
+
+// answerPings has a client answer each ping with a pong, as the websocket
+// library does unless told otherwise, and count the pings it answered.
+func answerPings(answered *atomic.Int64) func(*testClient) {
+	return func(c *testClient) {
+		c.conn.SetPingHandler(func(data string) error {
+			err := c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
+			if errors.Is(err, websocket.ErrCloseSent) {
+				return nil
+			}
+			if err == nil {
+				answered.Add(1)
+			}
+			return err
+		})
 	}
-	silent.gate.Unlock()
-	if err := silent.closeError(); err == nil {
-		t.Error("the client that answered no ping is still connected")
-	}
-	silent.gate.Lock()
 }

@@ -223,13 +223,19 @@ type testClient struct {
 	frames atomic.Int64
 }
 
-func (s *testServer) dial(t *testing.T) *testClient {
+// dial connects a client. Each of setup runs on it before its reader
+// starts: the reader alone calls the connection's handlers, and a gate
+// locked here stops it before it reads anything.
+func (s *testServer) dial(t *testing.T, setup ...func(*testClient)) *testClient {
 	t.Helper()
 	conn, _, err := s.dialer.Dial(s.wsURL, nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
 	c := &testClient{t: t, conn: conn, msgs: make(chan msg, s.msgBuffer), skipNoise: true}
+	for _, f := range setup {
+		f(c)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -90,6 +90,10 @@ type Config struct {
 	// AllowedOrigins lists the browser origins, besides the server's own,
 	// that may open a WebSocket ("https://example.com"); "*" allows any.
 	AllowedOrigins []string
+	// PongWait is how long a connection may send neither a message nor a
+	// pong before it is given up; every connection is pinged every nine
+	// tenths of it. Zero means 60 s.
+	PongWait time.Duration
 }
 
 // Hub owns the rooms and the connections. Create it with NewHub, run its
@@ -167,6 +171,10 @@ func NewHub(cfg Config) (*Hub, error) {
 	setDefault(&cfg.IdleTrendTTL, 10*time.Minute)
 	setDefault(&cfg.FlushInterval, 20*time.Millisecond)
 	setDefault(&cfg.MessageRate, 20)
+	setDefault(&cfg.PongWait, pongWait)
+	if cfg.PongWait < 0 {
+		return nil, errors.New("rooms: PongWait must not be negative")
+	}
 	if cfg.History < 0 || cfg.MaxRoomsPerConn < 0 || cfg.QueueBytes < 0 {
 		return nil, errors.New("rooms: History, MaxRoomsPerConn and QueueBytes must not be negative")
 	}
@@ -509,7 +517,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	defer stats.Stop()
 	sweep := time.NewTicker(writerIdle)
 	defer sweep.Stop()
-	ping := time.NewTicker(pingPeriod)
+	ping := time.NewTicker(pingPeriod(h.cfg.PongWait))
 	defer ping.Stop()
 	var flushC <-chan time.Time
 	if h.cfg.FlushInterval > 0 {

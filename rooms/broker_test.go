@@ -274,6 +274,7 @@ func membersOf(s *testServer, room string) int {
 }
 
 func TestJoinThroughTheBroker(t *testing.T) {
+	t.Parallel()
 	t.Run("a join subscribes the room before it asks for the history, with the member already in", func(t *testing.T) {
 		b := &fakeBroker{}
 		s := newBrokerServer(t, b, Config{})
@@ -440,6 +441,7 @@ func TestJoinThroughTheBroker(t *testing.T) {
 }
 
 func TestHubFollowsTheBrokersStream(t *testing.T) {
+	t.Parallel()
 	t.Run("a reset starts every member over from the new epoch, and drops the old one's tweets", func(t *testing.T) {
 		b := &fakeBroker{}
 		b.answer(roomHistory("e1", 1, 2))
@@ -566,6 +568,7 @@ func TestHubFollowsTheBrokersStream(t *testing.T) {
 }
 
 func TestHubUnsubscribesIdleRooms(t *testing.T) {
+	t.Parallel()
 	t.Run("the last member leaving unsubscribes the room within a couple of ticks; a room with a member stays subscribed", func(t *testing.T) {
 		const interval = 25 * time.Millisecond
 		b := &fakeBroker{}
@@ -639,6 +642,7 @@ func TestHubUnsubscribesIdleRooms(t *testing.T) {
 }
 
 func TestResumeWhoseHistoryFailsSkipsEverythingHeld(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// hold makes the room deliver 3..5 while the member is paused.
@@ -690,6 +694,7 @@ func TestResumeWhoseHistoryFailsSkipsEverythingHeld(t *testing.T) {
 }
 
 func TestARecoveryJoinThatFailsLosesNoTweetOfTheMember(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	b.answer(roomHistory("e1", 1, 3))
 	s := newBrokerServer(t, b, Config{})
@@ -716,6 +721,7 @@ func TestARecoveryJoinThatFailsLosesNoTweetOfTheMember(t *testing.T) {
 }
 
 func TestAJoinAfterTheEpochChangedWhileUnsubscribedFollowsTheNewEpoch(t *testing.T) {
+	t.Parallel()
 	b, s := joinedAndLeft(t)
 	s.hub.tick(time.Now().Add(2 * time.Hour))
 	if n := b.count("unsubscribe golang"); n != 1 {
@@ -736,6 +742,7 @@ func TestAJoinAfterTheEpochChangedWhileUnsubscribedFollowsTheNewEpoch(t *testing
 // older backlog, must get them when they come, and the first must not get
 // them twice.
 func TestAHistoryAheadOfTheDeliveriesCostsNoMemberATweet(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	s := newBrokerServer(t, b, Config{})
 	aAsked, releaseA := make(chan struct{}), make(chan struct{})

@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseFrameHeader(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		head       []byte
@@ -76,6 +77,7 @@ func joinFrame(room string) []byte {
 // message whole, exactly once, and answers pings. Well-formed messages and
 // pongs keep the reader peeking; anything else is left to the library.
 func TestClientFrames(t *testing.T) {
+	t.Parallel()
 	if !canPeek {
 		t.Log("this platform cannot peek at sockets: every read is the library's")
 	}
@@ -196,6 +198,7 @@ func TestClientFrames(t *testing.T) {
 // on the bubble's clock, which the test moves past the hub's flushes and
 // sweeps exactly.
 func TestWriterStartsBounded(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		const flush = 20 * time.Millisecond
 		// No stats tick: its messages would make the connections busy.
@@ -266,6 +269,7 @@ func TestWriterStartsBounded(t *testing.T) {
 // peeks or the library reads for it; one that does not is closed once
 // pongWait passes.
 func TestLiveness(t *testing.T) {
+	t.Parallel()
 	t.Run("at the real timing, on a fake clock", func(t *testing.T) {
 		t.Parallel()
 		synctest.Test(t, func(t *testing.T) {

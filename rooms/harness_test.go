@@ -30,9 +30,6 @@ type testServer struct {
 	url    string // http://…
 	wsURL  string // the same, ws://…
 	dialer *websocket.Dialer
-	// msgBuffer is how many messages each client's reader holds for the
-	// test before it stops reading.
-	msgBuffer int
 	// tweets numbers the tweets the test makes, so that every id is
 	// unique on this server whatever other tests run beside it.
 	tweets atomic.Int64
@@ -69,8 +66,6 @@ func newPipeServer(t *testing.T, cfg Config, trends ...string) *testServer {
 		}
 	})
 	s.dialer = &websocket.Dialer{NetDialContext: l.dial}
-	// Small: a few thousand clients each hold one.
-	s.msgBuffer = 256
 	return s
 }
 
@@ -114,7 +109,7 @@ func serveHub(t *testing.T, cfg Config, trends []string, serve func(http.Handler
 		stopRun()
 		<-running
 	})
-	return &testServer{hub: hub, trends: ts, url: url, wsURL: "ws" + strings.TrimPrefix(url, "http"), dialer: websocket.DefaultDialer, msgBuffer: 1 << 16}
+	return &testServer{hub: hub, trends: ts, url: url, wsURL: "ws" + strings.TrimPrefix(url, "http"), dialer: websocket.DefaultDialer}
 }
 
 // pipeListener hands the server one end of a net.Pipe for each dial.
@@ -207,12 +202,18 @@ func (m msg) String() string {
 }
 
 // testClient is a gorilla client. Its reader goroutine splits frames into
-// messages; the test reads them with timeouts.
+// messages and keeps them, however many, for the test, which reads them
+// with timeouts: the reader never waits for the test.
 type testClient struct {
 	t    *testing.T
 	conn *websocket.Conn
-	msgs chan msg
-	// finalErr is why the reader stopped; set before msgs is closed.
+	// arrived has a token once the reader has kept a message, or ended,
+	// since the test last looked.
+	arrived chan struct{}
+	inboxMu sync.Mutex
+	inbox   []msg // read and not yet taken
+	ended   bool  // the reader stopped, for finalErr
+	// finalErr is why the reader stopped.
 	finalErr error
 	// skipNoise drops stats and trends messages, which arrive on timers.
 	skipNoise bool
@@ -232,7 +233,7 @@ func (s *testServer) dial(t *testing.T, setup ...func(*testClient)) *testClient 
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	c := &testClient{t: t, conn: conn, msgs: make(chan msg, s.msgBuffer), skipNoise: true}
+	c := &testClient{t: t, conn: conn, arrived: make(chan struct{}, 1), skipNoise: true}
 	for _, f := range setup {
 		f(c)
 	}
@@ -245,17 +246,24 @@ func (s *testServer) dial(t *testing.T, setup ...func(*testClient)) *testClient 
 			_, data, err := conn.ReadMessage()
 			c.frames.Add(1)
 			if err != nil {
-				c.finalErr = err
-				close(c.msgs)
+				c.inboxMu.Lock()
+				c.ended, c.finalErr = true, err
+				c.inboxMu.Unlock()
+				c.signal()
 				return
 			}
+			var ms []msg
 			for _, line := range bytes.Split(data, []byte("\n")) {
 				var m msg
 				if err := json.Unmarshal(line, &m); err != nil {
 					m = msg{Type: "INVALID JSON: " + string(line)}
 				}
-				c.msgs <- m
+				ms = append(ms, m)
 			}
+			c.inboxMu.Lock()
+			c.inbox = append(c.inbox, ms...)
+			c.inboxMu.Unlock()
+			c.signal()
 		}
 	}()
 	t.Cleanup(func() {
@@ -300,31 +308,61 @@ func (c *testClient) read(timeout time.Duration) (msg, error) {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for {
-		select {
-		case m, ok := <-c.msgs:
-			if !ok {
-				return msg{}, c.finalErr
-			}
-			if c.skipNoise && (m.Type == "stats" || m.Type == "trends") {
-				continue
-			}
+		m, ok, err := c.take()
+		switch {
+		case ok && c.skipNoise && (m.Type == "stats" || m.Type == "trends"):
+			continue
+		case ok:
 			return m, nil
+		case err != nil:
+			return msg{}, err
+		}
+		select {
+		case <-c.arrived:
 		case <-timer.C:
 			return msg{}, errTimeout
 		}
 	}
 }
 
-// closeError waits for the connection to end and returns why.
+// take returns the oldest message kept; once none is left and the reader
+// has ended, it returns why.
+func (c *testClient) take() (m msg, ok bool, err error) {
+	c.inboxMu.Lock()
+	defer c.inboxMu.Unlock()
+	if len(c.inbox) > 0 {
+		m, c.inbox = c.inbox[0], c.inbox[1:]
+		return m, true, nil
+	}
+	if c.ended {
+		return msg{}, false, c.finalErr
+	}
+	return msg{}, false, nil
+}
+
+// signal leaves the test a token that something arrived.
+func (c *testClient) signal() {
+	select {
+	case c.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// closeError waits for the connection to end and returns why, dropping
+// the messages before.
 func (c *testClient) closeError() error {
 	c.t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
+		c.inboxMu.Lock()
+		c.inbox = nil
+		ended, err := c.ended, c.finalErr
+		c.inboxMu.Unlock()
+		if ended {
+			return err
+		}
 		select {
-		case _, ok := <-c.msgs:
-			if !ok {
-				return c.finalErr
-			}
+		case <-c.arrived:
 		case <-timeout:
 			c.t.Fatal("the connection stayed open")
 		}

@@ -5,6 +5,7 @@ import (
 )
 
 func TestAnnounce(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	type status struct {
 		State  string `json:"state"`

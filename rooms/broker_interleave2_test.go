@@ -31,6 +31,7 @@ func readUntilSeq(c *testClient, seq uint64) []string {
 // whose history is the warm ring, behind, still gets every tweet in
 // between when the broker delivers it.
 func TestAnAdoptedEpochsHistoryAheadOfTheDeliveriesCostsNoMemberATweet(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	var calls atomic.Int32
 	b.setHistory(func(_ context.Context, _ string, since uint64) (History, error) {
@@ -62,6 +63,7 @@ var _ = fmt.Sprintf
 // reported as one skipped range. A broker skip queued ahead of them is in
 // that range too: every seq is sent or skipped, never a silent gap.
 func TestAnOverflowOfWhatWaitsForABacklogKeepsAnEarlierSkip(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	s := newBrokerServer(t, b, Config{QueueBytes: 256 << 20})
 	b.pubs(t, 1, 2) // delivered before the join: r.last = 2
@@ -118,12 +120,13 @@ func TestAnOverflowOfWhatWaitsForABacklogKeepsAnEarlierSkip(t *testing.T) {
 // of publishes, joins and leaves of custom rooms, connections coming and
 // going, announcements and idle sweeps must not deadlock.
 func TestPublishingWhileRoomsComeAndGoDoesNotDeadlock(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{FlushInterval: -1, StatsInterval: 5 * time.Millisecond, IdleTrendTTL: time.Nanosecond})
 	done := make(chan struct{}, 5)
 	go func() {
 		defer func() { done <- struct{}{} }()
 		for i := range 20_000 {
-			s.hub.Publish(streamTweet("x"), []string{"golang", fmt.Sprintf("c%d", i%5)})
+			s.hub.Publish(s.tweet("x"), []string{"golang", fmt.Sprintf("c%d", i%5)})
 		}
 	}()
 	go func() {
@@ -161,6 +164,7 @@ func TestPublishingWhileRoomsComeAndGoDoesNotDeadlock(t *testing.T) {
 // deliveries catch up: the tweets the client had already, up to its since,
 // are not sent to it again when they arrive.
 func TestAPausedRecoveryAheadOfTheDeliveriesRepeatsNothingOnResume(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"replay", "live"} {
 		t.Run(mode, func(t *testing.T) {
 			b := &fakeBroker{}

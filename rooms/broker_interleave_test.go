@@ -13,6 +13,7 @@ import (
 // node that the subscription has yet to deliver. What is delivered after the
 // pause, up to that position, must reach the member on resume.
 func TestAPauseWhileAHistoryIsAheadLosesNoTweet(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"replay", "live"} {
 		t.Run(mode, func(t *testing.T) {
 			b := &fakeBroker{}
@@ -52,6 +53,7 @@ func TestAPauseWhileAHistoryIsAheadLosesNoTweet(t *testing.T) {
 // broker delivers between reading the history and the join taking the
 // room's lock again.
 func TestANewEpochTweetDeliveredWhileTheJoinFinishesIsNotLost(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	b.answer(roomHistory("e1", 1, 2))
 	s := newBrokerServer(t, b, Config{})
@@ -96,6 +98,7 @@ func (b *blockingBroker) Subscribe(ctx context.Context, room string) error {
 // One room's slow subscription must not stop every other connection's
 // writes: the hub's loop flushes the writers.
 func TestASlowSubscribeFreezesEveryConnection(t *testing.T) {
+	t.Parallel()
 	b := &blockingBroker{entered: make(chan struct{}), release: make(chan struct{})}
 	b.answer(roomHistory("e1", 1, 2))
 	cfg := Config{Broker: b, FlushInterval: 10 * time.Millisecond, StatsInterval: 50 * time.Millisecond}
@@ -143,6 +146,7 @@ func TestASlowSubscribeFreezesEveryConnection(t *testing.T) {
 // where the deliveries stand. What the ring did not have yet must still
 // reach the member when it is delivered.
 func TestAReplayResumeBehindTheRoomsPositionLosesNoTweet(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	b.answer(roomHistory("e1", 1, 2))
 	s := newBrokerServer(t, b, Config{})
@@ -178,6 +182,7 @@ func TestAReplayResumeBehindTheRoomsPositionLosesNoTweet(t *testing.T) {
 // A web node receives a room's traffic only while it has local members: the
 // members other nodes have must not keep this node subscribed.
 func TestMembersElsewhereDoNotKeepThisNodeSubscribed(t *testing.T) {
+	t.Parallel()
 	b, s := joinedAndLeft(t)
 	s.hub.SetRemoteMembers(map[string]int{"golang": 1}) // a member on another web node
 	now := time.Now()
@@ -192,6 +197,7 @@ func TestMembersElsewhereDoNotKeepThisNodeSubscribed(t *testing.T) {
 // A join waiting for its history when the hub closes is let go: Close
 // does not wait for a broker that does not answer.
 func TestCloseCancelsAJoinWaitingForItsHistory(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	asked := make(chan struct{})
 	b.setHistory(func(ctx context.Context, _ string, _ uint64) (History, error) {

@@ -96,6 +96,7 @@ func brokerHistory(t *testing.T, b *MemoryBroker, room string, since uint64) His
 }
 
 func TestMemoryBrokerPublish(t *testing.T) {
+	t.Parallel()
 	t.Run("each room counts its own seqs from one", func(t *testing.T) {
 		b, h := newRecordedBroker(10)
 		rooms := []string{"golang", "golang", "rust", "golang", "rust"}
@@ -173,6 +174,7 @@ func TestMemoryBrokerPublish(t *testing.T) {
 }
 
 func TestMemoryBrokerHistory(t *testing.T) {
+	t.Parallel()
 	b, _ := newRecordedBroker(3)
 	for i := range 5 {
 		publishTweet(t, b, "golang", fmt.Sprint("t", i)) // seqs 1..5; 3..5 kept
@@ -228,6 +230,7 @@ func TestMemoryBrokerHistory(t *testing.T) {
 }
 
 func TestMemoryBrokerRetract(t *testing.T) {
+	t.Parallel()
 	b, h := newRecordedBroker(10)
 	publishTweet(t, b, "golang", "a")
 	gone := publishTweet(t, b, "golang", "b")
@@ -288,6 +291,7 @@ func TestMemoryBrokerRetract(t *testing.T) {
 }
 
 func TestMemoryBrokerRemoveHistory(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// next is the first thing done with the room after it is
@@ -346,6 +350,7 @@ func TestMemoryBrokerRemoveHistory(t *testing.T) {
 }
 
 func TestMemoryBrokersHaveTheirOwnEpochs(t *testing.T) {
+	t.Parallel()
 	a, b := NewMemoryBroker(1), NewMemoryBroker(1)
 	ea, eb := brokerHistory(t, a, "golang", 0).Epoch, brokerHistory(t, b, "golang", 0).Epoch
 	if ea == "" || ea == eb {
@@ -357,6 +362,7 @@ func TestMemoryBrokersHaveTheirOwnEpochs(t *testing.T) {
 // several goroutines at once: the handler must still see every seq once,
 // in increasing order, each with what build made for it. Run it with -race.
 func TestMemoryBrokerOrdersConcurrentPublishes(t *testing.T) {
+	t.Parallel()
 	const publishers, each = 8, 500
 	b := NewMemoryBroker(16)
 	h := &orderCheckingHandler{t: t}

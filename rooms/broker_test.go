@@ -274,6 +274,7 @@ func membersOf(s *testServer, room string) int {
 }
 
 func TestJoinThroughTheBroker(t *testing.T) {
+	t.Parallel()
 	t.Run("a join subscribes the room before it asks for the history, with the member already in", func(t *testing.T) {
 		b := &fakeBroker{}
 		s := newBrokerServer(t, b, Config{})
@@ -440,6 +441,7 @@ func TestJoinThroughTheBroker(t *testing.T) {
 }
 
 func TestHubFollowsTheBrokersStream(t *testing.T) {
+	t.Parallel()
 	t.Run("a reset starts every member over from the new epoch, and drops the old one's tweets", func(t *testing.T) {
 		b := &fakeBroker{}
 		b.answer(roomHistory("e1", 1, 2))
@@ -566,6 +568,7 @@ func TestHubFollowsTheBrokersStream(t *testing.T) {
 }
 
 func TestHubUnsubscribesIdleRooms(t *testing.T) {
+	t.Parallel()
 	t.Run("the last member leaving unsubscribes the room within a couple of ticks; a room with a member stays subscribed", func(t *testing.T) {
 		const interval = 25 * time.Millisecond
 		b := &fakeBroker{}
@@ -581,15 +584,11 @@ func TestHubUnsubscribesIdleRooms(t *testing.T) {
 			leaving.expect("left", room)
 		}
 		left := time.Now()
-		// A bounded poll of the fake's counter: rust must go within a
-		// tick or two of its last member leaving; the bound leaves room
-		// for a slow machine.
-		for b.count("unsubscribe rust") == 0 {
-			if time.Since(left) > 40*interval {
-				t.Fatalf("rust was not unsubscribed %v after its last member left (StatsInterval %v)", time.Since(left), interval)
-			}
-			time.Sleep(interval / 5)
-		}
+		// rust must go within a tick or two of its last member leaving;
+		// the bound leaves room for a slow machine.
+		within(t, 40*interval, fmt.Sprintf("rust is unsubscribed after its last member left (StatsInterval %v)", interval), func() bool {
+			return b.count("unsubscribe rust") > 0
+		})
 		t.Logf("rust unsubscribed %v after its last member left", time.Since(left).Round(time.Millisecond))
 		// golang had the same ticks as rust, with a member throughout.
 		if n := b.count("unsubscribe golang"); n != 0 {
@@ -643,6 +642,7 @@ func TestHubUnsubscribesIdleRooms(t *testing.T) {
 }
 
 func TestResumeWhoseHistoryFailsSkipsEverythingHeld(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// hold makes the room deliver 3..5 while the member is paused.
@@ -694,6 +694,7 @@ func TestResumeWhoseHistoryFailsSkipsEverythingHeld(t *testing.T) {
 }
 
 func TestARecoveryJoinThatFailsLosesNoTweetOfTheMember(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	b.answer(roomHistory("e1", 1, 3))
 	s := newBrokerServer(t, b, Config{})
@@ -720,6 +721,7 @@ func TestARecoveryJoinThatFailsLosesNoTweetOfTheMember(t *testing.T) {
 }
 
 func TestAJoinAfterTheEpochChangedWhileUnsubscribedFollowsTheNewEpoch(t *testing.T) {
+	t.Parallel()
 	b, s := joinedAndLeft(t)
 	s.hub.tick(time.Now().Add(2 * time.Hour))
 	if n := b.count("unsubscribe golang"); n != 1 {
@@ -740,6 +742,7 @@ func TestAJoinAfterTheEpochChangedWhileUnsubscribedFollowsTheNewEpoch(t *testing
 // older backlog, must get them when they come, and the first must not get
 // them twice.
 func TestAHistoryAheadOfTheDeliveriesCostsNoMemberATweet(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	s := newBrokerServer(t, b, Config{})
 	aAsked, releaseA := make(chan struct{}), make(chan struct{})

@@ -24,17 +24,15 @@ const (
 	// closeGrace is how long the writer waits, after its close frame, for
 	// the client's close before it closes the socket anyway.
 	closeGrace = time.Second
+	// pongWait is how long the reader waits for any message or pong before
+	// it gives the client up, unless Config.PongWait says otherwise.
+	pongWait = 60 * time.Second
 )
 
-// Liveness: variables for the tests only, which cannot wait a minute.
-var (
-	// pongWait is how long the reader waits for any message or pong before
-	// it gives the client up.
-	pongWait = 60 * time.Second
-	// pingPeriod must be less than pongWait, so that a healthy client's pong
-	// arrives before the read deadline passes.
-	pingPeriod = pongWait * 9 / 10
-)
+// pingPeriod is how often every connection is pinged when the reader
+// waits up to wait. It must be less than wait, so that a healthy client's
+// pong arrives before the read deadline passes.
+func pingPeriod(wait time.Duration) time.Duration { return wait * 9 / 10 }
 
 // client is one WebSocket connection. Two goroutines use its socket: the
 // reader, which reads and handles client messages, and the writer, which

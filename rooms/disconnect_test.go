@@ -5,6 +5,7 @@ import "testing"
 // TestDisconnectsAreTheProtocolsCloseCodes pins each reason to the close
 // code and words docs/PROTOCOL.md gives it: clients switch on them.
 func TestDisconnectsAreTheProtocolsCloseCodes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		d      Disconnect

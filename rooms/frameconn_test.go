@@ -2,14 +2,18 @@ package rooms
 
 import (
 	"encoding/binary"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
 
 func TestParseFrameHeader(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		head       []byte
@@ -73,6 +77,7 @@ func joinFrame(room string) []byte {
 // message whole, exactly once, and answers pings. Well-formed messages and
 // pongs keep the reader peeking; anything else is left to the library.
 func TestClientFrames(t *testing.T) {
+	t.Parallel()
 	if !canPeek {
 		t.Log("this platform cannot peek at sockets: every read is the library's")
 	}
@@ -91,16 +96,22 @@ func TestClientFrames(t *testing.T) {
 		}
 		last = got
 	}
-	raw := func(t *testing.T, c *testClient, parts ...[]byte) {
+	raw := func(t *testing.T, c *testClient, b []byte) {
 		t.Helper()
-		for i, p := range parts {
-			if i > 0 {
-				time.Sleep(30 * time.Millisecond)
-			}
-			if _, err := c.conn.NetConn().Write(p); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := c.conn.NetConn().Write(b); err != nil {
+			t.Fatal(err)
 		}
+	}
+	// split writes first, waits until the server has seen it alone,
+	// which leaves the connection to the library, then writes rest: the
+	// two reach the server apart, as two packets would.
+	split := func(t *testing.T, c *testClient, first, rest []byte) {
+		t.Helper()
+		raw(t, c, first)
+		if canPeek {
+			eventually(t, "the server sees the first part alone", func() bool { return s.hub.handedOver.Load() > last })
+		}
+		raw(t, c, rest)
 	}
 	concat := func(frames ...[]byte) []byte {
 		var b []byte
@@ -129,9 +140,10 @@ func TestClientFrames(t *testing.T) {
 		handedOver(t, 0)
 	})
 	t.Run("a ping is answered and reading goes on", func(t *testing.T) {
-		c := s.dial(t)
 		pongs := make(chan string, 1)
-		c.conn.SetPongHandler(func(data string) error { pongs <- data; return nil })
+		c := s.dial(t, func(c *testClient) {
+			c.conn.SetPongHandler(func(data string) error { pongs <- data; return nil })
+		})
 		raw(t, c, clientFrame(true, websocket.PingMessage, "hello"))
 		select {
 		case got := <-pongs:
@@ -147,7 +159,7 @@ func TestClientFrames(t *testing.T) {
 	})
 	t.Run("a message in two frames", func(t *testing.T) {
 		c := s.dial(t)
-		raw(t, c, clientFrame(false, websocket.TextMessage, `{"type":"join",`), clientFrame(true, 0, `"room":"golang"}`))
+		split(t, c, clientFrame(false, websocket.TextMessage, `{"type":"join",`), clientFrame(true, 0, `"room":"golang"}`))
 		c.expect("joined", "golang")
 		raw(t, c, joinFrame("rust"))
 		c.expect("joined", "rust")
@@ -156,7 +168,7 @@ func TestClientFrames(t *testing.T) {
 	t.Run("a header split across packets", func(t *testing.T) {
 		c := s.dial(t)
 		f := joinFrame("golang")
-		raw(t, c, f[:1], f[1:])
+		split(t, c, f[:1], f[1:])
 		c.expect("joined", "golang")
 		raw(t, c, joinFrame("rust"))
 		c.expect("joined", "rust")
@@ -182,88 +194,178 @@ func TestClientFrames(t *testing.T) {
 // TestWriterStartsBounded has a message for more idle members than one
 // flush may start writers for: one flush starts no more than the bound,
 // every member still gets the message, and the writers of quiet
-// connections end right after their write, not at the next sweep.
+// connections end right after their write, not at the next sweep. It runs
+// on the bubble's clock, which the test moves past the hub's flushes and
+// sweeps exactly.
 func TestWriterStartsBounded(t *testing.T) {
-	old := maxWriterStarts
-	maxWriterStarts = 2
-	t.Cleanup(func() { maxWriterStarts = old })
-	const flush = 300 * time.Millisecond
-	// No stats tick: its messages would make the connections busy.
-	s := newTestServer(t, Config{FlushInterval: flush, StatsInterval: time.Hour})
-	clients := make([]*testClient, 9)
-	for i := range clients {
-		clients[i] = s.dial(t)
-		clients[i].join("golang")
-	}
-	noWriters := func() bool {
-		s.hub.mu.RLock()
-		defer s.hub.mu.RUnlock()
-		for c := range s.hub.clients {
-			c.mu.Lock()
-			writing := c.writing
-			c.mu.Unlock()
-			if writing {
-				return false
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const flush = 20 * time.Millisecond
+		// No stats tick: its messages would make the connections busy.
+		// Every pipe is one address: room for them all.
+		s := newPipeServer(t, Config{FlushInterval: flush, StatsInterval: time.Hour, MaxConnsPerIP: maxWriterStarts * 2})
+		start := time.Now() // Run's tickers start now: the clock stands still until the test waits
+		clients := make([]*testClient, maxWriterStarts+1)
+		for i := range clients {
+			clients[i] = s.dial(t)
+		}
+		for _, c := range clients {
+			c.send(map[string]any{"type": "join", "room": "golang"})
+		}
+		for _, c := range clients {
+			c.expectJoined()
+		}
+		noWriters := func() bool {
+			s.hub.mu.RLock()
+			defer s.hub.mu.RUnlock()
+			for c := range s.hub.clients {
+				c.mu.Lock()
+				writing := c.writing
+				c.mu.Unlock()
+				if writing {
+					return false
+				}
+			}
+			return true
+		}
+		synctest.Wait()
+		if !noWriters() {
+			t.Fatal("writers still run after the joins were written")
+		}
+		// Quiet for two sweeps: no longer busy. The publish falls midway
+		// between two flushes, so that one flush alone comes before the
+		// count.
+		time.Sleep(2*writerIdle + flush/2)
+		if since := time.Since(start); since%flush != flush/2 || since > 3*writerIdle {
+			t.Fatalf("the joins took %v: the flushes are not where the test expects them", since)
+		}
+
+		before := s.hub.writersStarted.Load()
+		s.publish("golang")
+		time.Sleep(flush)
+		if n := s.hub.writersStarted.Load() - before; n != maxWriterStarts {
+			t.Errorf("one flush started %d writers, want %d", n, maxWriterStarts)
+		}
+		for i, c := range clients {
+			if m := c.next(); m.Type != "tweet" {
+				t.Fatalf("client %d got %v, want the tweet", i, m)
 			}
 		}
-		return true
-	}
-	eventually(t, "every writer ends", noWriters)
-	// Quiet for two sweeps: no longer busy.
-	time.Sleep(writerIdle + writerIdle/5)
-
-	before := s.hub.writersStarted.Load()
-	s.publish("golang")
-	eventually(t, "a flush starts writers", func() bool { return s.hub.writersStarted.Load() > before })
-	// The next flush is 300 ms away: what one flush started is settled.
-	time.Sleep(flush / 3)
-	if n := s.hub.writersStarted.Load() - before; n != int64(maxWriterStarts) {
-		t.Errorf("one flush started %d writers, want %d", n, maxWriterStarts)
-	}
-	for i, c := range clients {
-		if m := c.next(); m.Type != "tweet" {
-			t.Fatalf("client %d got %v, want the tweet", i, m)
+		if n := s.hub.writersStarted.Load() - before; n != int64(len(clients)) {
+			t.Errorf("%d writers started for %d members", n, len(clients))
 		}
-	}
-	// The sweep, once a second, ends a writer only after a second
-	// without writing; these end at once.
-	deadline := time.Now().Add(writerIdle / 2)
-	for !noWriters() {
-		if time.Now().After(deadline) {
+		// The sweep, once a second, ends a writer only after a second
+		// without writing; these end at once.
+		synctest.Wait()
+		if time.Since(start) >= 3*writerIdle {
+			t.Fatalf("the tweet took until %v, past the next sweep", time.Since(start))
+		}
+		if !noWriters() {
 			t.Fatal("the writers of quiet connections outlived their write")
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	})
 }
 
 // TestLiveness: a client that answers pings stays, whether the reader
 // peeks or the library reads for it; one that does not is closed once
 // pongWait passes.
 func TestLiveness(t *testing.T) {
-	oldWait, oldPeriod := pongWait, pingPeriod
-	pongWait, pingPeriod = 1500*time.Millisecond, 500*time.Millisecond
-	t.Cleanup(func() { pongWait, pingPeriod = oldWait, oldPeriod })
-	s := newTestServer(t, Config{})
+	t.Parallel()
+	t.Run("at the real timing, on a fake clock", func(t *testing.T) {
+		t.Parallel()
+		synctest.Test(t, func(t *testing.T) {
+			// No flush ticks: the clock has two minutes to cover.
+			s := newPipeServer(t, Config{FlushInterval: -1})
+			var pings atomic.Int64
+			answering := s.dial(t, answerPings(&pings))
+			silent := s.dial(t, func(c *testClient) {
+				// It reads on, and answers no ping.
+				c.conn.SetPingHandler(func(string) error { return nil })
+			})
+			// open reports whether c's connection is still up, on this
+			// instant of the bubble's clock.
+			open := func(c *testClient) bool {
+				synctest.Wait()
+				_, err := c.read(time.Nanosecond)
+				return err == nil || errors.Is(err, errTimeout)
+			}
 
-	peeking := s.dial(t)
-	handedOver := s.dial(t)
-	if _, err := handedOver.conn.NetConn().Write(clientFrame(true, websocket.PingMessage, "")); err != nil {
-		t.Fatal(err)
-	}
-	silent := s.dial(t)
-	silent.gate.Lock() // reads nothing, so answers no ping
-	defer silent.gate.Unlock()
+			// Each sleep moves the bubble's clock, at once.
+			time.Sleep(pongWait - time.Millisecond)
+			if !open(silent) {
+				t.Fatal("the client that answers no ping was closed before pongWait passed")
+			}
+			time.Sleep(2 * time.Millisecond)
+			if open(silent) {
+				t.Fatal("the client that answers no ping is still connected once pongWait passed")
+			}
+			time.Sleep(pongWait)
+			answering.send(map[string]any{"type": "join", "room": "golang"})
+			if m := answering.next(); m.Type != "joined" {
+				t.Errorf("got %v, want joined: a client that answers pings stays", m)
+			}
+			if n := pings.Load(); n != 2 {
+				t.Errorf("%d pings in two pongWaits, want 2", n)
+			}
+		})
+	})
 
-	time.Sleep(2 * pongWait)
-	for name, c := range map[string]*testClient{"peeking": peeking, "handed over": handedOver} {
-		c.send(map[string]any{"type": "join", "room": "golang"})
-		if m := c.next(); m.Type != "joined" {
-			t.Errorf("%s: got %v, want joined: a client that answers pings stays", name, m)
+	// A reader that peeks at the socket waits on the real clock, so this
+	// one waits a short PongWait of its own.
+	t.Run("on sockets, with the reader peeking or not", func(t *testing.T) {
+		t.Parallel()
+		const wait = 2 * time.Second
+		// Writes go out at once: a pong has a tenth of wait to come back.
+		s := newTestServer(t, Config{PongWait: wait, FlushInterval: -1})
+		var peekingPings, handedOverPings atomic.Int64
+		peeking := s.dial(t, answerPings(&peekingPings))
+		handedOver := s.dial(t, answerPings(&handedOverPings))
+		if _, err := handedOver.conn.NetConn().Write(clientFrame(true, websocket.PingMessage, "")); err != nil {
+			t.Fatal(err)
 		}
+		if canPeek {
+			eventually(t, "the library reads for one connection", func() bool { return s.hub.handedOver.Load() == 1 })
+		}
+		// It reads nothing, so answers no ping: its reader stops before
+		// its first read, as the library answers pings within a read.
+		silent := s.dial(t, func(c *testClient) { c.gate.Lock() })
+		defer silent.gate.Unlock()
+
+		// Once the server has given up the silent client, the last to
+		// connect, the others have outlived their first read deadline,
+		// which only their pongs moved.
+		within(t, 5*wait, "a ping is answered and the silent client is given up", func() bool {
+			s.hub.mu.RLock()
+			defer s.hub.mu.RUnlock()
+			return peekingPings.Load() > 0 && handedOverPings.Load() > 0 && len(s.hub.clients) == 2
+		})
+		for name, c := range map[string]*testClient{"peeking": peeking, "handed over": handedOver} {
+			c.send(map[string]any{"type": "join", "room": "golang"})
+			if m := c.next(); m.Type != "joined" {
+				t.Errorf("%s: got %v, want joined: a client that answers pings stays", name, m)
+			}
+		}
+		silent.gate.Unlock()
+		if err := silent.closeError(); err == nil {
+			t.Error("the client that answered no ping is still connected")
+		}
+		silent.gate.Lock()
+	})
+}
+
+// answerPings has a client answer each ping with a pong, as the websocket
+// library does unless told otherwise, and count the pings it answered.
+func answerPings(answered *atomic.Int64) func(*testClient) {
+	return func(c *testClient) {
+		c.conn.SetPingHandler(func(data string) error {
+			err := c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
+			if errors.Is(err, websocket.ErrCloseSent) {
+				return nil
+			}
+			if err == nil {
+				answered.Add(1)
+			}
+			return err
+		})
 	}
-	silent.gate.Unlock()
-	if err := silent.closeError(); err == nil {
-		t.Error("the client that answered no ping is still connected")
-	}
-	silent.gate.Lock()
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -20,15 +22,57 @@ import (
 	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
-// testServer is a hub served by httptest.
+// testServer is a hub served over HTTP: by httptest on 127.0.0.1, or over
+// in-memory pipes inside a synctest bubble (newPipeServer).
 type testServer struct {
 	hub    *Hub
 	trends *stream.Trends
-	srv    *httptest.Server
-	wsURL  string
+	url    string // http://…
+	wsURL  string // the same, ws://…
+	dialer *websocket.Dialer
+	// tweets numbers the tweets the test makes, so that every id is
+	// unique on this server whatever other tests run beside it.
+	tweets atomic.Int64
 }
 
+// newTestServer serves a hub for cfg, with trends as its configured rooms
+// (golang and rust when none), on 127.0.0.1.
 func newTestServer(t testing.TB, cfg Config, trends ...string) *testServer {
+	t.Helper()
+	return serveHub(t, cfg, trends, func(h http.Handler) (string, func()) {
+		srv := httptest.NewServer(h)
+		return srv.URL, srv.Close
+	})
+}
+
+// newPipeServer is newTestServer over in-memory pipes, for a test inside
+// a synctest bubble: a pipe, unlike a socket, blocks durably, so the
+// bubble's clock moves on while the connections wait. The websocket
+// library reads every pipe connection itself, as it does a socket that
+// cannot be peeked at.
+func newPipeServer(t *testing.T, cfg Config, trends ...string) *testServer {
+	t.Helper()
+	l := &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+	s := serveHub(t, cfg, trends, func(h http.Handler) (string, func()) {
+		srv := &http.Server{Handler: h}
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			_ = srv.Serve(l)
+		}()
+		return "http://pipe", func() {
+			_ = srv.Close()
+			<-served
+		}
+	})
+	s.dialer = &websocket.Dialer{NetDialContext: l.dial}
+	return s
+}
+
+// serveHub makes the hub for cfg, runs its Run loop, and serves it with
+// serve, which returns the server's URL and how to stop it. The test's
+// cleanup closes the hub, stops the server, then ends Run.
+func serveHub(t testing.TB, cfg Config, trends []string, serve func(http.Handler) (url string, stop func())) *testServer {
 	t.Helper()
 	if len(trends) == 0 {
 		trends = []string{"golang", "rust"}
@@ -48,7 +92,7 @@ func newTestServer(t testing.TB, cfg Config, trends ...string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(hub)
+	url, stop := serve(hub)
 	runCtx, stopRun := context.WithCancel(context.Background())
 	running := make(chan struct{})
 	go func() {
@@ -61,21 +105,66 @@ func newTestServer(t testing.TB, cfg Config, trends ...string) *testServer {
 		if err := hub.Close(ctx); err != nil {
 			t.Errorf("closing the hub: %v", err)
 		}
-		srv.Close()
+		stop()
 		stopRun()
 		<-running
 	})
-	return &testServer{hub: hub, trends: ts, srv: srv, wsURL: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	return &testServer{hub: hub, trends: ts, url: url, wsURL: "ws" + strings.TrimPrefix(url, "http"), dialer: websocket.DefaultDialer}
 }
 
-var tweetN int
+// pipeListener hands the server one end of a net.Pipe for each dial.
+type pipeListener struct {
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+// dial is the client's dialer: it returns one end of a new pipe once the
+// server has taken the other.
+func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	server, client := net.Pipe()
+	select {
+	case l.conns <- server:
+		return client, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
 
 // publish publishes a tweet matching trends and returns its id.
 func (s *testServer) publish(trends ...string) string {
-	tweetN++
-	id := fmt.Sprintf("t%d", tweetN)
-	s.hub.Publish(stream.Tweet{ID: id, Source: "test", Text: strings.Join(trends, " "), Author: stream.Author{Handle: "h"}}, trends)
-	return id
+	tw := s.tweet(strings.Join(trends, " "))
+	tw.Author = stream.Author{Handle: "h"}
+	s.hub.Publish(tw, trends)
+	return tw.ID
+}
+
+// tweet returns a tweet of text with an id new on this server.
+func (s *testServer) tweet(text string) stream.Tweet {
+	return stream.Tweet{ID: fmt.Sprintf("t%d", s.tweets.Add(1)), Source: "test", Text: text}
 }
 
 // msg is any server message, decoded loosely.
@@ -113,12 +202,18 @@ func (m msg) String() string {
 }
 
 // testClient is a gorilla client. Its reader goroutine splits frames into
-// messages; the test reads them with timeouts.
+// messages and keeps them, however many, for the test, which reads them
+// with timeouts: the reader never waits for the test.
 type testClient struct {
 	t    *testing.T
 	conn *websocket.Conn
-	msgs chan msg
-	// finalErr is why the reader stopped; set before msgs is closed.
+	// arrived has a token once the reader has kept a message, or ended,
+	// since the test last looked.
+	arrived chan struct{}
+	inboxMu sync.Mutex
+	inbox   []msg // read and not yet taken
+	ended   bool  // the reader stopped, for finalErr
+	// finalErr is why the reader stopped.
 	finalErr error
 	// skipNoise drops stats and trends messages, which arrive on timers.
 	skipNoise bool
@@ -129,13 +224,19 @@ type testClient struct {
 	frames atomic.Int64
 }
 
-func (s *testServer) dial(t *testing.T) *testClient {
+// dial connects a client. Each of setup runs on it before its reader
+// starts: the reader alone calls the connection's handlers, and a gate
+// locked here stops it before it reads anything.
+func (s *testServer) dial(t *testing.T, setup ...func(*testClient)) *testClient {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial(s.wsURL, nil)
+	conn, _, err := s.dialer.Dial(s.wsURL, nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	c := &testClient{t: t, conn: conn, msgs: make(chan msg, 1<<16), skipNoise: true}
+	c := &testClient{t: t, conn: conn, arrived: make(chan struct{}, 1), skipNoise: true}
+	for _, f := range setup {
+		f(c)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -145,17 +246,24 @@ func (s *testServer) dial(t *testing.T) *testClient {
 			_, data, err := conn.ReadMessage()
 			c.frames.Add(1)
 			if err != nil {
-				c.finalErr = err
-				close(c.msgs)
+				c.inboxMu.Lock()
+				c.ended, c.finalErr = true, err
+				c.inboxMu.Unlock()
+				c.signal()
 				return
 			}
+			var ms []msg
 			for _, line := range bytes.Split(data, []byte("\n")) {
 				var m msg
 				if err := json.Unmarshal(line, &m); err != nil {
 					m = msg{Type: "INVALID JSON: " + string(line)}
 				}
-				c.msgs <- m
+				ms = append(ms, m)
 			}
+			c.inboxMu.Lock()
+			c.inbox = append(c.inbox, ms...)
+			c.inboxMu.Unlock()
+			c.signal()
 		}
 	}()
 	t.Cleanup(func() {
@@ -200,31 +308,61 @@ func (c *testClient) read(timeout time.Duration) (msg, error) {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for {
-		select {
-		case m, ok := <-c.msgs:
-			if !ok {
-				return msg{}, c.finalErr
-			}
-			if c.skipNoise && (m.Type == "stats" || m.Type == "trends") {
-				continue
-			}
+		m, ok, err := c.take()
+		switch {
+		case ok && c.skipNoise && (m.Type == "stats" || m.Type == "trends"):
+			continue
+		case ok:
 			return m, nil
+		case err != nil:
+			return msg{}, err
+		}
+		select {
+		case <-c.arrived:
 		case <-timer.C:
 			return msg{}, errTimeout
 		}
 	}
 }
 
-// closeError waits for the connection to end and returns why.
+// take returns the oldest message kept; once none is left and the reader
+// has ended, it returns why.
+func (c *testClient) take() (m msg, ok bool, err error) {
+	c.inboxMu.Lock()
+	defer c.inboxMu.Unlock()
+	if len(c.inbox) > 0 {
+		m, c.inbox = c.inbox[0], c.inbox[1:]
+		return m, true, nil
+	}
+	if c.ended {
+		return msg{}, false, c.finalErr
+	}
+	return msg{}, false, nil
+}
+
+// signal leaves the test a token that something arrived.
+func (c *testClient) signal() {
+	select {
+	case c.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// closeError waits for the connection to end and returns why, dropping
+// the messages before.
 func (c *testClient) closeError() error {
 	c.t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
+		c.inboxMu.Lock()
+		c.inbox = nil
+		ended, err := c.ended, c.finalErr
+		c.inboxMu.Unlock()
+		if ended {
+			return err
+		}
 		select {
-		case _, ok := <-c.msgs:
-			if !ok {
-				return c.finalErr
-			}
+		case <-c.arrived:
 		case <-timeout:
 			c.t.Fatal("the connection stayed open")
 		}
@@ -269,6 +407,17 @@ func (c *testClient) expectJoined() (msg, []uint64) {
 	return j, seqs
 }
 
+// handled returns once the server has handled every message c sent
+// before: a connection's messages are handled in order, and a pause of a
+// room c is not in is refused, so the refusal comes after them all.
+func (c *testClient) handled() {
+	c.t.Helper()
+	c.send(`{"type":"pause","room":"unjoined"}`)
+	if m := c.next(); m.Type != "error" || m.Code != CodeNotJoined || m.Room != "unjoined" {
+		c.t.Fatalf("got %v, want the refusal of a pause of a room not joined", m)
+	}
+}
+
 // expect reads the next message and checks its type and room.
 func (c *testClient) expect(typ, room string) msg {
 	c.t.Helper()
@@ -279,19 +428,23 @@ func (c *testClient) expect(typ, room string) msg {
 	return m
 }
 
-func streamTweet(text string) stream.Tweet {
-	tweetN++
-	return stream.Tweet{ID: fmt.Sprintf("t%d", tweetN), Source: "test", Text: text}
-}
-
 // eventually polls cond for up to five seconds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for range 500 {
-		if cond() {
-			return
+	within(t, 5*time.Second, what, cond)
+}
+
+// within polls cond, every millisecond, until it holds; it fails the test
+// once d has passed without.
+func within(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	poll := time.NewTicker(time.Millisecond)
+	defer poll.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting until %s", d, what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		<-poll.C
 	}
-	t.Fatalf("timed out waiting until %s", what)
 }

@@ -110,6 +110,10 @@ type Config struct {
 	// AllowedOrigins lists the browser origins, besides the server's own,
 	// that may open a WebSocket ("https://example.com"); "*" allows any.
 	AllowedOrigins []string
+	// PongWait is how long a connection may send neither a message nor a
+	// pong before it is given up; every connection is pinged every nine
+	// tenths of it. Zero means 60 s.
+	PongWait time.Duration
 }
 
 // Hub owns the rooms and the connections. Create it with NewHub, run its
@@ -192,6 +196,10 @@ func NewHub(cfg Config) (*Hub, error) {
 	setDefault(&cfg.MaxConnsPerIP, DefaultMaxConnsPerIP)
 	setDefault(&cfg.MaxCustomTrendsPerConn, DefaultMaxCustomTrendsPerConn)
 	setDefault(&cfg.RoomlessTimeout, DefaultRoomlessTimeout)
+	setDefault(&cfg.PongWait, pongWait)
+	if cfg.PongWait < 0 {
+		return nil, errors.New("rooms: PongWait must not be negative")
+	}
 	if cfg.History < 0 || cfg.MaxRoomsPerConn < 0 || cfg.QueueBytes < 0 || cfg.MaxConns < 0 || cfg.MaxConnsPerIP < 0 {
 		return nil, errors.New("rooms: History, MaxRoomsPerConn, QueueBytes and the connection limits must not be negative")
 	}
@@ -535,7 +543,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	defer stats.Stop()
 	sweep := time.NewTicker(writerIdle)
 	defer sweep.Stop()
-	ping := time.NewTicker(pingPeriod)
+	ping := time.NewTicker(pingPeriod(h.cfg.PongWait))
 	defer ping.Stop()
 	var flushC <-chan time.Time
 	if h.cfg.FlushInterval > 0 {
@@ -577,9 +585,8 @@ func (h *Hub) markDirty(c *client) bool {
 // maxWriterStarts bounds the writers one flush starts. A message to every
 // member of a large quiet room would otherwise start a goroutine for each at
 // once; past the bound, connections wait for the next flush. (Without
-// batching, FlushInterval < 0, each writer starts at once.) A variable for
-// the tests only.
-var maxWriterStarts = 1024
+// batching, FlushInterval < 0, each writer starts at once.)
+const maxWriterStarts = 1024
 
 // flush wakes the writer of every dirty connection, starting at most
 // maxWriterStarts writers unless unbounded. It takes the list in exchange

@@ -19,6 +19,7 @@ import (
 )
 
 func TestJoinReceiveLeave(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 
@@ -44,6 +45,7 @@ func TestJoinReceiveLeave(t *testing.T) {
 }
 
 func TestQueuedMessagesAreCoalescedIntoOneFrame(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{FlushInterval: 200 * time.Millisecond})
 	c := s.dial(t)
 	c.join("golang")
@@ -62,6 +64,7 @@ func TestQueuedMessagesAreCoalescedIntoOneFrame(t *testing.T) {
 }
 
 func TestTweetMatchingSeveralTrendsGoesToEachRoom(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 	c.join("golang")
@@ -81,6 +84,7 @@ func TestTweetMatchingSeveralTrendsGoesToEachRoom(t *testing.T) {
 }
 
 func TestJoinSendsBacklogOldestFirst(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{History: 3})
 	for range 5 {
 		s.publish("golang")
@@ -96,6 +100,7 @@ func TestJoinSendsBacklogOldestFirst(t *testing.T) {
 }
 
 func TestJoinAndLeaveAreIdempotent(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 	c.join("golang")
@@ -116,6 +121,7 @@ func TestJoinAndLeaveAreIdempotent(t *testing.T) {
 }
 
 func TestRepeatedJoinWithSinceRecoversWithoutLeaving(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 	j, _ := c.join("golang")
@@ -134,6 +140,7 @@ func TestRepeatedJoinWithSinceRecoversWithoutLeaving(t *testing.T) {
 }
 
 func TestRecovery(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{History: 5})
 	c := s.dial(t)
 	j, _ := c.join("golang")
@@ -171,6 +178,7 @@ func TestRecovery(t *testing.T) {
 }
 
 func TestPauseAndResume(t *testing.T) {
+	t.Parallel()
 	t.Run("replay sends what was held back, and skipped for what history lost", func(t *testing.T) {
 		s := newTestServer(t, Config{History: 3})
 		c := s.dial(t)
@@ -178,7 +186,7 @@ func TestPauseAndResume(t *testing.T) {
 		s.publish("golang")
 		c.expect("tweet", "golang")
 		c.send(`{"type":"pause","room":"golang"}`)
-		time.Sleep(50 * time.Millisecond) // let the pause land before publishing
+		c.handled() // the pause is in place before the publishing
 		for range 5 {
 			s.publish("golang") // seqs 2..6; history keeps 4..6
 		}
@@ -203,7 +211,7 @@ func TestPauseAndResume(t *testing.T) {
 		c := s.dial(t)
 		c.join("golang")
 		c.send(`{"type":"pause","room":"golang"}`)
-		time.Sleep(50 * time.Millisecond)
+		c.handled()
 		s.publish("golang")
 		s.publish("golang")
 		c.send(`{"type":"resume","room":"golang","mode":"live"}`)
@@ -219,6 +227,7 @@ func TestPauseAndResume(t *testing.T) {
 }
 
 func TestPausedMemberIsToldHowManyTweetsAreHeld(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{StatsInterval: time.Hour})
 	paused, live := s.dial(t), s.dial(t)
 	paused.join("golang")
@@ -281,6 +290,7 @@ func TestPausedMemberIsToldHowManyTweetsAreHeld(t *testing.T) {
 }
 
 func TestHeldCountsOnlyWhatAResumeWillSend(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{StatsInterval: time.Hour})
 	c := s.dial(t)
 	c.join("golang")
@@ -310,6 +320,7 @@ func TestHeldCountsOnlyWhatAResumeWillSend(t *testing.T) {
 }
 
 func TestANewConnectionGetsTheTrendListAsItIsNow(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{StatsInterval: time.Hour, RenderTrends: func(l []Summary) (string, error) { return "x", nil }})
 	a := s.dial(t)
 	a.join("golang")
@@ -325,6 +336,7 @@ func TestANewConnectionGetsTheTrendListAsItIsNow(t *testing.T) {
 }
 
 func TestNewConnectionsShareOneTrendListWhileOnlyCountsChange(t *testing.T) {
+	t.Parallel()
 	var renders atomic.Int64
 	s := newTestServer(t, Config{StatsInterval: time.Hour, RenderTrends: func(l []Summary) (string, error) {
 		renders.Add(1)
@@ -342,6 +354,7 @@ func TestNewConnectionsShareOneTrendListWhileOnlyCountsChange(t *testing.T) {
 }
 
 func TestOpeningARoomFollowsItsTrend(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{IdleTrendTTL: time.Minute})
 	snap, err := s.hub.Open("elixir")
 	if err != nil || snap.Room != "elixir" || snap.Epoch == "" {
@@ -369,6 +382,7 @@ func TestOpeningARoomFollowsItsTrend(t *testing.T) {
 }
 
 func TestOpeningRoomsStopsAtTheTrendLimit(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{}) // golang and rust, in a set of 10
 	for i := range 8 {
 		if _, err := s.hub.Open(fmt.Sprintf("t%d", i)); err != nil {
@@ -381,6 +395,7 @@ func TestOpeningRoomsStopsAtTheTrendLimit(t *testing.T) {
 }
 
 func TestAPausedJoinHoldsTheBacklog(t *testing.T) {
+	t.Parallel()
 	t.Run("a recovery from since holds what came after it", func(t *testing.T) {
 		s := newTestServer(t, Config{})
 		c := s.dial(t)
@@ -428,6 +443,7 @@ func TestAPausedJoinHoldsTheBacklog(t *testing.T) {
 }
 
 func TestTrendsMessagesCarryTheRenderedList(t *testing.T) {
+	t.Parallel()
 	var renders atomic.Int64
 	s := newTestServer(t, Config{StatsInterval: time.Hour, RenderTrends: func(list []Summary) (string, error) {
 		renders.Add(1)
@@ -467,6 +483,7 @@ func TestTrendsMessagesCarryTheRenderedList(t *testing.T) {
 }
 
 func TestRetractRemovesFromHistoryAndTellsMembers(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 	c.join("golang")
@@ -489,6 +506,7 @@ func TestRetractRemovesFromHistoryAndTellsMembers(t *testing.T) {
 }
 
 func TestBadInputGetsAnErrorAndTheConnectionKeepsWorking(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{MaxRoomsPerConn: 2})
 	tests := []struct {
 		name string
@@ -534,6 +552,7 @@ func TestBadInputGetsAnErrorAndTheConnectionKeepsWorking(t *testing.T) {
 }
 
 func TestCustomTrends(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{IdleTrendTTL: time.Minute}, "golang")
 	c := s.dial(t)
 	j, _ := c.join("Zig")
@@ -582,6 +601,7 @@ func TestCustomTrends(t *testing.T) {
 }
 
 func TestStatsAndTrendsMessages(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{StatsInterval: time.Hour})
 	c := s.dial(t)
 	c.skipNoise = false
@@ -606,13 +626,14 @@ func TestStatsAndTrendsMessages(t *testing.T) {
 }
 
 func TestOrigin(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{AllowedOrigins: []string{"https://allowed.example"}})
 	tests := []struct {
 		origin string
 		want   int
 	}{
 		{"", http.StatusSwitchingProtocols},
-		{s.srv.URL, http.StatusSwitchingProtocols},
+		{s.url, http.StatusSwitchingProtocols},
 		{"https://allowed.example", http.StatusSwitchingProtocols},
 		{"https://evil.example", http.StatusForbidden},
 		{"null", http.StatusForbidden},
@@ -638,6 +659,7 @@ func TestOrigin(t *testing.T) {
 }
 
 func TestOverLongFrameClosesWith1009(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 	c.send(`{"type":"join","room":"` + strings.Repeat("a", maxMessageSize) + `"}`)
@@ -651,6 +673,7 @@ func TestOverLongFrameClosesWith1009(t *testing.T) {
 // A text message must be UTF-8 (RFC 6455 §8.1): one that is not fails the
 // connection with 1007, and nothing of it is taken, not even a room.
 func TestATextMessageThatIsNotUTF8ClosesWith1007(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 	c.send("{\"type\":\"join\",\"room\":\"gol\xffang\"}")
@@ -667,6 +690,7 @@ func TestATextMessageThatIsNotUTF8ClosesWith1007(t *testing.T) {
 // A close frame must carry a code of two bytes or nothing: one of a single
 // byte is answered with 1002, not with an empty close as if it had none.
 func TestACloseFrameOfOneByteIsAProtocolError(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 	c.join("golang")
@@ -681,6 +705,7 @@ func TestACloseFrameOfOneByteIsAProtocolError(t *testing.T) {
 }
 
 func TestCloseSendsGoingAway(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 	c.join("golang")
@@ -699,6 +724,7 @@ func TestCloseSendsGoingAway(t *testing.T) {
 // delivered once, in order, or inside a skipped range, while a fast client in
 // the same room gets everything in order.
 func TestSlowClient(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{QueueBytes: 32 << 10, History: 10, FlushInterval: -1})
 	slow := s.dial(t)
 	slow.join("golang")
@@ -715,8 +741,13 @@ func TestSlowClient(t *testing.T) {
 	// slow client gives the connection up.
 	const n = 5_000
 	var received atomic.Uint64
+	// progress tells the publisher the fast client read another tweet;
+	// fastDone, that it reads no more.
+	progress := make(chan struct{}, 1)
+	fastDone := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		defer close(fastDone)
 		for want := uint64(1); want <= n; want++ {
 			m := fast.next()
 			if m.Type != "tweet" || m.Seq != want {
@@ -724,13 +755,22 @@ func TestSlowClient(t *testing.T) {
 				return
 			}
 			received.Store(want)
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
 		}
 	})
 	big := strings.Repeat("x", 2000)
 	for i := range uint64(n) {
-		s.hub.Publish(streamTweet(big), []string{"golang"})
-		for j := 0; i >= received.Load()+8 && j < 5000; j++ {
-			time.Sleep(100 * time.Microsecond)
+		s.hub.Publish(s.tweet(big), []string{"golang"})
+	wait:
+		for i >= received.Load()+8 {
+			select {
+			case <-progress:
+			case <-fastDone:
+				break wait
+			}
 		}
 	}
 	wg.Wait()
@@ -778,6 +818,7 @@ func equal(a, b []uint64) bool {
 // send bursts of twice MessageRate, and the next message is refused while the
 // connection stays open.
 func TestRateLimitBurstIsTwiceTheRate(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{MessageRate: 1}) // bursts of 2; one more each second
 	c := s.dial(t)
 	for range 3 {
@@ -799,33 +840,50 @@ func TestRateLimitBurstIsTwiceTheRate(t *testing.T) {
 // leave a connection's goroutines behind when its deadline passes while a
 // writer is stuck on a client that reads nothing.
 func TestCloseEndsAConnectionWhoseClientReadsNothing(t *testing.T) {
-	s := newTestServer(t, Config{QueueBytes: 32 << 10})
+	t.Parallel()
+	// Writes go out at once, so that a writer that can write takes the
+	// queue over and over while tweets are published.
+	s := newTestServer(t, Config{QueueBytes: 32 << 10, FlushInterval: -1})
 	c := s.dial(t)
 	c.join("golang")
 	c.gate.Lock()
 	t.Cleanup(c.gate.Unlock)
 
-	// Publish until the server's queue for c stays full: its writer is
-	// then stuck on a socket whose buffers are full.
+	// Publish until the writer stops taking what is queued: it is then
+	// stuck on a socket whose buffers are full. A queue over its limit
+	// starts with the range of tweets it dropped; while no writer takes
+	// it, that range stays at its head, from the same seq, round after
+	// round of publishing.
 	s.hub.mu.RLock()
 	var sc *client
 	for sc = range s.hub.clients {
 	}
 	s.hub.mu.RUnlock()
-	big := strings.Repeat("x", 2000)
-	stuck := func() bool {
-		time.Sleep(50 * time.Millisecond) // a writer that can write drains the queue
+	headSkip := func() (from uint64, full bool) {
 		sc.mu.Lock()
 		defer sc.mu.Unlock()
-		return sc.q.bytes > sc.q.limit/2
+		if sc.q.len() == 0 {
+			return 0, false
+		}
+		e := sc.q.entries[sc.q.head]
+		return e.from, e.skip && sc.q.bytes > sc.q.limit/2
 	}
-	for i := 0; !stuck(); i++ {
+	big := strings.Repeat("x", 2000)
+	var last uint64
+	for i, untaken := 0, 0; untaken < 2; i++ {
 		if i == 200 {
 			t.Fatal("the writer kept up with a client that reads nothing")
 		}
 		for range 1000 {
-			s.hub.Publish(streamTweet(big), []string{"golang"})
+			s.hub.Publish(s.tweet(big), []string{"golang"})
 		}
+		from, full := headSkip()
+		if full && from == last {
+			untaken++
+		} else {
+			untaken = 0
+		}
+		last = from
 	}
 
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
@@ -850,43 +908,56 @@ func TestCloseEndsAConnectionWhoseClientReadsNothing(t *testing.T) {
 // frame before the client reads it, so the server waits for the client's
 // close first. The loss is a race, so the test tries it several times.
 func TestGoingAwayReachesAClientThatIsStillSending(t *testing.T) {
+	t.Parallel()
 	for i := range 20 {
-		// A client sending this fast must be neither rate limited nor too slow.
-		s := newTestServer(t, Config{MessageRate: 1e6, QueueBytes: 16 << 20})
-		c := s.dial(t)
-		c.join("golang")
-		// Each message is refused with not_joined, so the server writes
-		// as the client sends.
-		stop := make(chan struct{})
-		sending := make(chan struct{})
-		go func() {
-			defer close(sending)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if c.conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"pause","room":"rust"}`)) != nil {
-					return
-				}
+		t.Run(fmt.Sprintf("try %d", i+1), func(t *testing.T) {
+			t.Parallel()
+			goingAwayWhileSending(t)
+		})
+	}
+}
+
+// goingAwayWhileSending is one try of the test above.
+func goingAwayWhileSending(t *testing.T) {
+	// A client sending this fast must be neither rate limited nor too slow.
+	s := newTestServer(t, Config{MessageRate: 1e6, QueueBytes: 16 << 20})
+	c := s.dial(t)
+	c.join("golang")
+	// Each message is refused with not_joined, so the server writes
+	// as the client sends.
+	stop := make(chan struct{})
+	sending := make(chan struct{})
+	go func() {
+		defer close(sending)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
 			}
-		}()
-		time.Sleep(20 * time.Millisecond)
-		if err := s.hub.Close(t.Context()); err != nil {
-			t.Fatal(err)
+			if c.conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"pause","room":"rust"}`)) != nil {
+				return
+			}
 		}
-		err := c.closeError()
-		close(stop)
-		<-sending
-		var ce *websocket.CloseError
-		if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
-			t.Fatalf("try %d: connection ended with %v, want close 1001", i+1, err)
-		}
+	}()
+	// The first refusal shows the server writing as the client sends.
+	if m := c.next(); m.Type != "error" || m.Code != CodeNotJoined {
+		t.Fatalf("got %v, want a refusal", m)
+	}
+	if err := s.hub.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	err := c.closeError()
+	close(stop)
+	<-sending
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("connection ended with %v, want close 1001", err)
 	}
 }
 
 func TestAnIdleConnectionKeepsNoWriter(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	c := s.dial(t)
 	c.join("golang")
@@ -912,6 +983,7 @@ func TestAnIdleConnectionKeepsNoWriter(t *testing.T) {
 // A refusal names what was wrong, and carries the room the message named,
 // as it was sent, even when that is empty.
 func TestARefusalNamesTheFieldAndCarriesTheRoom(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, Config{})
 	tests := []struct {
 		name, send string

@@ -30,6 +30,7 @@ func describe(entries []entry) string {
 }
 
 func TestQueue(t *testing.T) {
+	t.Parallel()
 	a, b := &room{name: "a"}, &room{name: "b"}
 	const unit = 100 - entryOverhead // an entry of 100 bytes in all
 	tests := []struct {
@@ -86,6 +87,7 @@ func TestQueue(t *testing.T) {
 }
 
 func TestQueueStaysBoundedUnderALongBacklog(t *testing.T) {
+	t.Parallel()
 	a := &room{name: "a"}
 	q := newQueue(10_000)
 	for seq := uint64(1); seq <= 100_000; seq++ {
@@ -116,6 +118,7 @@ func TestQueueStaysBoundedUnderALongBacklog(t *testing.T) {
 }
 
 func TestQueueReportsAClientThatReadsNothing(t *testing.T) {
+	t.Parallel()
 	q := newQueue(1000)
 	ok := true
 	for i := 0; i < 100 && ok; i++ {

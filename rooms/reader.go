@@ -17,9 +17,9 @@ import (
 // connection (finishReading).
 func (c *client) readLoop() {
 	c.conn.SetReadLimit(maxMessageSize)
-	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	_ = c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
 	c.conn.SetPongHandler(func(string) error {
-		return c.conn.SetReadDeadline(time.Now().Add(pongWait))
+		return c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
 	})
 	go c.await()
 }
@@ -65,7 +65,7 @@ func (c *client) awaitMessage() bool {
 			if fc.discard(size) != nil {
 				return false
 			}
-			_ = fc.SetReadDeadline(time.Now().Add(pongWait))
+			_ = fc.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
 		case frameMessage:
 			fc.budget = size
 			return true
@@ -116,7 +116,7 @@ func (c *client) readMessage() {
 		c.stop(DisconnectBadData)
 		return
 	}
-	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	_ = c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
 	c.handle(data)
 	more = true
 }

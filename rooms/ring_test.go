@@ -39,6 +39,7 @@ func seqsOf(pubs []Pub) []uint64 {
 }
 
 func TestRingKeepsTheLatestInOrder(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name           string
 		ring           *Ring
@@ -73,6 +74,7 @@ func TestRingKeepsTheLatestInOrder(t *testing.T) {
 }
 
 func TestRingPushKeepsEachPublicationWhole(t *testing.T) {
+	t.Parallel()
 	r := ringOf(2, 1, 3)
 	got := r.AppendAfter(nil, 0)
 	for i, seq := range []uint64{2, 3} {
@@ -84,6 +86,7 @@ func TestRingPushKeepsEachPublicationWhole(t *testing.T) {
 }
 
 func TestRingAppendAfter(t *testing.T) {
+	t.Parallel()
 	full := ringOf(3, 1, 5) // holds 3, 4, 5
 	tests := []struct {
 		name  string
@@ -119,6 +122,7 @@ func TestRingAppendAfter(t *testing.T) {
 }
 
 func TestRingRetract(t *testing.T) {
+	t.Parallel()
 	byID := func(id string) func(*Pub) bool { return func(p *Pub) bool { return p.ID == id } }
 	tests := []struct {
 		name    string
@@ -188,6 +192,7 @@ func TestRingRetract(t *testing.T) {
 }
 
 func TestRingReset(t *testing.T) {
+	t.Parallel()
 	r := ringOf(3, 1, 5)
 	r.Reset()
 	if r.Len() != 0 || r.Oldest() != 0 || r.Newest() != 0 || r.Cap() != 3 {

@@ -37,6 +37,7 @@ func collect(t *testing.T, c *testClient, room string) (seqs []uint64, skips [][
 }
 
 func TestABacklogLargerThanTheQueue(t *testing.T) {
+	t.Parallel()
 	const history = 40
 	s := newTestServer(t, Config{History: history, QueueBytes: 12 << 10, Render: bigCards}, "golang")
 	for range history {

@@ -10,6 +10,7 @@ import (
 )
 
 func TestRefusalTellsAClientOnlyWhatIsMeantForIt(t *testing.T) {
+	t.Parallel()
 	_, badTrend := stream.NormalizeTrend("\x01")
 	full := &stream.TrendError{Kind: stream.ErrTooManyTrends, Reason: "this server follows at most 3"}
 	tests := []struct {
@@ -45,6 +46,7 @@ func TestRefusalTellsAClientOnlyWhatIsMeantForIt(t *testing.T) {
 }
 
 func TestABrokersOwnRefusalReachesTheClient(t *testing.T) {
+	t.Parallel()
 	b := &fakeBroker{}
 	s := newBrokerServer(t, b, Config{})
 	b.fail(fmt.Errorf("natsbroker: asking 10.0.0.7: %w", &Error{Code: CodeUnavailable, Message: "the history is being moved: join again in a minute"}))

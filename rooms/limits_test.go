@@ -29,6 +29,7 @@ func (s *testServer) dialAs(t *testing.T, ip string) (*websocket.Conn, *http.Res
 func testClientIP(r *http.Request) string { return r.Header.Get("X-Test-IP") }
 
 func TestConnectionLimits(t *testing.T) {
+	t.Parallel()
 	t.Run("past MaxConns an upgrade gets 503 and Retry-After, and a slot freed is taken again", func(t *testing.T) {
 		s := newTestServer(t, Config{MaxConns: 2, ClientIP: testClientIP})
 		first, _ := s.dialAs(t, "192.0.2.1")

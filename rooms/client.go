@@ -12,9 +12,6 @@ import (
 
 // Timing and size rules of a connection.
 const (
-	// writeWait bounds every write: a client that cannot take a frame in
-	// this time is gone, and its connection is closed.
-	writeWait = 10 * time.Second
 	// maxMessageSize is the read limit. Client messages are small JSON
 	// objects; a larger frame closes the connection with 1009.
 	maxMessageSize = 4096

@@ -358,7 +358,7 @@ func TestLiveness(t *testing.T) {
 func answerPings(answered *atomic.Int64) func(*testClient) {
 	return func(c *testClient) {
 		c.conn.SetPingHandler(func(data string) error {
-			err := c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
+			err := c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(10*time.Second))
 			if errors.Is(err, websocket.ErrCloseSent) {
 				return nil
 			}

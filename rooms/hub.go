@@ -114,6 +114,9 @@ type Config struct {
 	// pong before it is given up; every connection is pinged every nine
 	// tenths of it. Zero means 60 s.
 	PongWait time.Duration
+	// WriteWait bounds every write: a client that cannot take a frame in
+	// this time is gone, and its connection is closed. Zero means 10 s.
+	WriteWait time.Duration
 }
 
 // Hub owns the rooms and the connections. Create it with NewHub, run its
@@ -197,8 +200,9 @@ func NewHub(cfg Config) (*Hub, error) {
 	setDefault(&cfg.MaxCustomTrendsPerConn, DefaultMaxCustomTrendsPerConn)
 	setDefault(&cfg.RoomlessTimeout, DefaultRoomlessTimeout)
 	setDefault(&cfg.PongWait, pongWait)
-	if cfg.PongWait < 0 {
-		return nil, errors.New("rooms: PongWait must not be negative")
+	setDefault(&cfg.WriteWait, 10*time.Second)
+	if cfg.PongWait < 0 || cfg.WriteWait < 0 {
+		return nil, errors.New("rooms: PongWait and WriteWait must not be negative")
 	}
 	if cfg.History < 0 || cfg.MaxRoomsPerConn < 0 || cfg.QueueBytes < 0 || cfg.MaxConns < 0 || cfg.MaxConnsPerIP < 0 {
 		return nil, errors.New("rooms: History, MaxRoomsPerConn, QueueBytes and the connection limits must not be negative")
@@ -843,7 +847,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	// A writer blocked on a client that reads nothing would otherwise run
-	// until writeWait: closing its socket fails the write, and the read.
+	// until WriteWait: closing its socket fails the write, and the read.
 	h.mu.RLock()
 	for c := range h.clients {
 		_ = c.conn.Close()

@@ -725,7 +725,7 @@ func TestCloseSendsGoingAway(t *testing.T) {
 // the same room gets everything in order.
 func TestSlowClient(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, Config{QueueBytes: 32 << 10, History: 10, FlushInterval: -1})
+	s := newTestServer(t, Config{QueueBytes: 32 << 10, History: 10, FlushInterval: -1, WriteWait: time.Minute})
 	slow := s.dial(t)
 	slow.join("golang")
 	fast := s.dial(t)
@@ -736,7 +736,7 @@ func TestSlowClient(t *testing.T) {
 	// for the fast client, so that it alone never falls behind.
 	slow.gate.Lock()
 	// Far more than its queue (16 tweets) and the sockets between (some
-	// 200) hold, yet published well within writeWait even under the race
+	// 200) hold, yet published within its WriteWait of a minute even under the race
 	// detector on a loaded machine: past it, the writer blocked on the
 	// slow client gives the connection up.
 	const n = 5_000
@@ -898,7 +898,7 @@ func TestCloseEndsAConnectionWhoseClientReadsNothing(t *testing.T) {
 	select {
 	case <-waited:
 	case <-time.After(2 * time.Second):
-		t.Fatalf("connection goroutines still running %v after Close began (writeWait is %v)", time.Since(began).Round(time.Millisecond), writeWait)
+		t.Fatalf("connection goroutines still running %v after Close began (WriteWait is %v)", time.Since(began).Round(time.Millisecond), s.hub.cfg.WriteWait)
 	}
 }
 

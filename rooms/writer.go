@@ -116,7 +116,7 @@ func (c *client) writeLoop() {
 		err := c.writeBatch(c.batch)
 		clear(c.batch)
 		if err == nil && ping {
-			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
+			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteWait))
 		}
 		if err != nil {
 			c.logWriteError(err)
@@ -169,7 +169,7 @@ func (c *client) writeBatch(batch []entry) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if err := c.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(c.hub.cfg.WriteWait)); err != nil {
 		return err
 	}
 	w, err := c.conn.NextWriter(websocket.TextMessage)

@@ -91,6 +91,9 @@ type config struct {
 	role            string
 	// ignored lists the flags set that this process's -role does not use.
 	ignored []string
+	// strayEnv lists the TS_ variables that name no flag, which would
+	// otherwise be ignored without a word.
+	strayEnv []strayVar
 
 	// tweetstreamer record
 	duration  time.Duration
@@ -130,10 +133,12 @@ func (l listFlag) Set(s string) error {
 	return nil
 }
 
-// parseConfig reads the environment, then the command line, which wins:
-// the server's flags, or with a first argument "record", the recorder's.
-// It returns flag.ErrHelp after writing the usage to stdout for -h.
-func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+// parseConfig reads the environment (environ, as os.Environ returns it),
+// then the command line, which wins: the server's flags, or with a first
+// argument "record", the recorder's. It returns flag.ErrHelp after writing
+// the usage to stdout for -h.
+func parseConfig(args []string, environ []string, stdout io.Writer) (config, error) {
+	getenv := lookupEnv(environ)
 	cfg := config{trends: append([]string(nil), defaultTrends...)}
 	name, synopsis := "tweetstreamer", "Usage: tweetstreamer [flags]\n       tweetstreamer record -h\n\nServes live columns of the tweets that match the trends."
 	if len(args) > 0 && args[0] == "record" {
@@ -193,6 +198,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	if envErr != nil {
 		return cfg, envErr
 	}
+	cfg.strayEnv = strayEnv(environ, fs)
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -113,7 +113,7 @@ func TestRecordFromAnUnreachableSourceFails(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "talk.jsonl")
 	var stdout, stderr strings.Builder
 	err := run(context.Background(), []string{"tweetstreamer", "record", "-source", "jetstream", "-jetstream-url", "ws://127.0.0.1:1/subscribe",
-		"-duration", "1s", "-o", path}, func(string) string { return "" }, &stdout, &stderr)
+		"-duration", "1s", "-o", path}, nil, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "nothing recorded") || !strings.Contains(err.Error(), "backing_off") {
 		t.Fatalf("record = %v, want an error saying the source never connected", err)
 	}
@@ -135,7 +135,7 @@ func TestRecordThenReplay(t *testing.T) {
 	go func() {
 		done <- run(context.Background(), []string{"tweetstreamer", "record", "-source", "jetstream", "-jetstream-url", fake.URL(),
 			"-profile-url", profiles.URL(), "-trends", "golang,rust", "-duration", "2s", "-o", path},
-			func(string) string { return "" }, &stdout, &stderr)
+			nil, &stdout, &stderr)
 	}()
 	waitSubscribed(t, fake)
 	posts, deleted := jetstreamPosts(time.Now().UnixMicro())

@@ -14,7 +14,7 @@ func TestRecordFromTheMock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "talk.jsonl")
 	var stdout, stderr strings.Builder
 	err := run(context.Background(), []string{"tweetstreamer", "record", "-source", "mock", "-mock-rate", "200",
-		"-trends", "golang,rust,music", "-duration", "1s", "-o", path}, func(string) string { return "" }, &stdout, &stderr)
+		"-trends", "golang,rust,music", "-duration", "1s", "-o", path}, nil, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("record: %v\n%s", err, stderr.String())
 	}
@@ -34,7 +34,7 @@ func TestRecordFromTheMock(t *testing.T) {
 	}
 	t.Run("an existing file is refused", func(t *testing.T) {
 		err := run(context.Background(), []string{"tweetstreamer", "record", "-source", "mock", "-duration", "1s", "-o", path},
-			func(string) string { return "" }, &stdout, &stderr)
+			nil, &stdout, &stderr)
 		if err == nil || !strings.Contains(err.Error(), "exists already") {
 			t.Fatalf("err %v, want one saying the file exists", err)
 		}

@@ -29,9 +29,11 @@ const shutdownTimeout = 4 * time.Second
 // run starts the server and blocks until ctx is done, then shuts down in
 // order: the source stops, every WebSocket is closed with 1001 and its
 // goroutines awaited, and the HTTP server drains. main calls it; tests call
-// it to start and stop the real server.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args[1:], getenv, stdout)
+// it to start and stop the real server. environ is the environment, as
+// os.Environ returns it: the whole list, so that a TS_ variable naming no
+// flag can be reported.
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args[1:], environ, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -40,6 +42,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	level, _ := parseLevel(cfg.logLevel)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, v := range cfg.strayEnv {
+		if v.meant != "" {
+			logger.Warn("an environment variable names no flag; ignored", "var", v.name, "did_you_mean", v.meant)
+		} else {
+			logger.Warn("an environment variable names no flag; ignored", "var", v.name)
+		}
+	}
 	if cfg.record {
 		return record(ctx, cfg, logger, stdout)
 	}

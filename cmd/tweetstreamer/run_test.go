@@ -50,9 +50,8 @@ func start(t *testing.T, env map[string]string, args ...string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutR, stdoutW := io.Pipe()
 	s := &server{cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
-	getenv := func(k string) string { return env[k] }
 	go func() {
-		err := run(ctx, append([]string{"tweetstreamer", "-addr", "127.0.0.1:0"}, args...), getenv, stdoutW, s.logs)
+		err := run(ctx, append([]string{"tweetstreamer", "-addr", "127.0.0.1:0"}, args...), environOf(env), stdoutW, s.logs)
 		stdoutW.CloseWithError(errors.New("run returned"))
 		s.done <- err
 	}()
@@ -68,6 +67,15 @@ func start(t *testing.T, env map[string]string, args ...string) *server {
 	s.url = m[1]
 	t.Cleanup(func() { s.stop(t) })
 	return s
+}
+
+// environOf returns env as os.Environ would list it.
+func environOf(env map[string]string) []string {
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	return environ
 }
 
 // stop cancels the server's context and returns run's error, once.

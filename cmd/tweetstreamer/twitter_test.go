@@ -86,7 +86,7 @@ func TestTwitterEndToEnd(t *testing.T) {
 }
 
 func TestAPrintedConfigHoldsNoSecret(t *testing.T) {
-	cfg, err := parseConfig([]string{"-source", "twitter"}, func(k string) string { return twitterEnv[k] }, &strings.Builder{})
+	cfg, err := parseConfig([]string{"-source", "twitter"}, environOf(twitterEnv), &strings.Builder{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,11 +134,11 @@ func readyAlways() error { return nil }
 // in order.
 func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer, n node) error {
 	if cfg.debugAddr != "" {
-		debug, err := serveDebug(cfg.debugAddr, logger)
+		stopDebug, err := serveDebug(cfg.debugAddr, logger)
 		if err != nil {
 			return err
 		}
-		defer debug.Close()
+		defer stopDebug()
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -164,13 +164,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 			serveErr <- err
 		}
 	})
+	// The ingester stops first, on stopIngest; shutdown waits for it up
+	// to its deadline before it closes the sockets, and wg.Wait for good.
 	ingesting := make(chan struct{})
-	go func() {
+	wg.Go(func() {
 		defer close(ingesting)
 		if n.ingester != nil {
 			_ = n.ingester.Run(ingestCtx)
 		}
-	}()
+	})
 	for _, hub := range n.hubs {
 		wg.Go(func() { _ = hub.Run(hubCtx) })
 	}
@@ -329,8 +331,10 @@ func displayURL(addr net.Addr) string {
 }
 
 // serveDebug serves the runtime profiles on their own address, kept apart
-// from the public one so they are never exposed by accident.
-func serveDebug(addr string, logger *slog.Logger) (*http.Server, error) {
+// from the public one so they are never exposed by accident, until the
+// returned stop is called: it closes the server and waits for its
+// goroutine, which serve owns through it.
+func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listening on -debug-addr %s: %w", addr, err)
@@ -340,9 +344,13 @@ func serveDebug(addr string, logger *slog.Logger) (*http.Server, error) {
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
+	var serving sync.WaitGroup
+	serving.Go(func() { _ = srv.Serve(ln) })
 	logger.Info("serving profiles", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
-	return srv, nil
+	return func() {
+		_ = srv.Close() // a profile being taken is cut: the process is stopping
+		serving.Wait()
+	}, nil
 }
 
 // flushInterval maps the flag, where 0 means "write at once", to

@@ -24,7 +24,7 @@ type Publisher interface {
 const (
 	stateStarting   = "starting"
 	stateStreaming  = "streaming"
-	stateBackingOff = "backing off"
+	stateBackingOff = string(SourceBackingOff) // a source's own word for it, so /healthz has one
 	stateEnded      = "ended"
 	stateStopped    = "stopped"
 )
@@ -87,13 +87,18 @@ type IngestStats struct {
 	// failure.
 	Restarts uint64
 	// State is "starting" (not yet received anything from the current
-	// run of the source), "streaming", "backing off" (waiting to restart
+	// run of the source), "streaming", "backing_off" (waiting to restart
 	// after a failure), "ended" (the source finished) or "stopped" (Run's
 	// context is done).
 	State string
 	// LastError is the most recent failure of the source; empty if none.
 	LastError string
 }
+
+// Running reports whether the source is being run: started and not yet
+// failed, ended or stopped. A source that reports its own status knows
+// better than the ingester where it stands while it runs.
+func (s IngestStats) Running() bool { return s.State == stateStarting || s.State == stateStreaming }
 
 // Stats returns the current counters. It is safe to call concurrently with
 // Run.

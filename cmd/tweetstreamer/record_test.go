@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/tweetstreamer/tweetstreamer/stream"
 )
@@ -43,4 +46,33 @@ func TestRecordFromTheMock(t *testing.T) {
 			t.Errorf("err %T, want a usage error (exit 2)", err)
 		}
 	})
+}
+
+// TestRecordGivesUpEarlyOnASourceThatNeverConnects: ten minutes asked
+// for, but a source that has not connected once within
+// recordConnectWithin ends the recording then, with exit status 1 and
+// no file left behind.
+func TestRecordGivesUpEarlyOnASourceThatNeverConnects(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "talk.jsonl")
+	url := "ws://" + closedPort(t) + "/subscribe"
+	synctest.Test(t, func(t *testing.T) {
+		began := time.Now()
+		var stdout, stderr strings.Builder
+		err := run(context.Background(), []string{"tweetstreamer", "record", "-source", "jetstream", "-jetstream-url", url,
+			"-duration", "10m", "-o", path}, nil, &stdout, &stderr)
+		took := time.Since(began)
+		if err == nil || !strings.Contains(err.Error(), "the source never connected in 30s") ||
+			!strings.Contains(err.Error(), "refused the connection") {
+			t.Fatalf("record = %v, want an error saying the source never connected in 30s, and why", err)
+		}
+		if took < recordConnectWithin || took > recordConnectWithin+connectCheckEvery {
+			t.Errorf("record gave up after %v, want %v", took, recordConnectWithin)
+		}
+		if code := exitCode(err, &strings.Builder{}); code != 1 {
+			t.Errorf("exit code %d, want 1", code)
+		}
+	})
+	if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
+		t.Errorf("the empty recording was left behind: %v", statErr)
+	}
 }

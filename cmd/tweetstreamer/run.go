@@ -235,10 +235,29 @@ func record(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writ
 		cfg.source, strings.Join(trends.List(), ","), cfg.duration, cfg.output)
 	recordCtx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
+	// A source that never connects would otherwise retry for the whole
+	// -duration before the speaker learns so: the watch, which this call
+	// owns and waits for, ends the recording early.
+	var neverConnected error
+	var watch sync.WaitGroup
+	watchCtx, stopWatch := context.WithCancel(recordCtx)
+	if sr, ok := source.(stream.StatusReporter); ok {
+		watch.Go(func() {
+			if neverConnected = awaitConnection(watchCtx, sr, ingester, recordConnectWithin); neverConnected != nil {
+				cancel()
+			}
+		})
+	}
 	_ = ingester.Run(recordCtx)
+	stopWatch()
+	watch.Wait()
 	kept, removed, err := rec.finish()
 	if err != nil {
 		return err
+	}
+	if neverConnected != nil && kept == 0 {
+		_ = os.Remove(cfg.output)
+		return fmt.Errorf("nothing recorded, and %s removed: %w", cfg.output, neverConnected)
 	}
 	stats := ingester.Stats()
 	if kept == 0 {
@@ -258,6 +277,46 @@ func record(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writ
 	fmt.Fprintf(stdout, "tweetstreamer: recorded %d tweets to %s (%d received, %d deleted by their authors and left out)\n",
 		kept, cfg.output, stats.Received, removed)
 	return nil
+}
+
+// recordConnectWithin is how long `record` waits for a live source to
+// connect once before it gives up: long enough for a slow handshake and a
+// few retries, short enough that a speaker without network learns it at
+// once rather than at the end of -duration.
+const recordConnectWithin = 30 * time.Second
+
+// connectCheckEvery is how often awaitConnection looks at the source.
+const connectCheckEvery = time.Second
+
+// awaitConnection returns nil once source reports itself connected or the
+// ingester has received anything from it, or when ctx is done; and an
+// error saying so, with the source's last state and reason, if within
+// passes first.
+func awaitConnection(ctx context.Context, source stream.StatusReporter, ingester *stream.Ingester, within time.Duration) error {
+	connected := func() bool {
+		s := ingester.Stats()
+		return source.Status().State == stream.SourceConnected || s.Received > 0 || s.Retracted > 0
+	}
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	tick := time.NewTicker(connectCheckEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if connected() {
+				return nil
+			}
+		case <-deadline.C:
+			if connected() {
+				return nil
+			}
+			st := source.Status()
+			return fmt.Errorf("the source never connected in %s (%s: %s)", within, st.State, st.Reason)
+		}
+	}
 }
 
 // newTrendsAndSource builds the trend set and the source that follows it.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tweetstreamer/tweetstreamer/rooms"
 	"github.com/tweetstreamer/tweetstreamer/stream"
 	"github.com/tweetstreamer/tweetstreamer/stream/twitter"
 )
@@ -171,11 +172,11 @@ func parseConfig(args []string, environ []string, stdout io.Writer) (config, err
 	} else {
 		fs.StringVar(&cfg.addr, "addr", ":8080", "address to serve on (host:port)")
 		fs.DurationVar(&cfg.trendingWindow, "trending-window", 10*time.Minute, "\"trending now\" counts the hashtags of this last stretch of the stream")
-		fs.IntVar(&cfg.history, "history", 100, "tweets each room keeps for the backlog and for recovery")
-		fs.IntVar(&cfg.maxRooms, "max-rooms", 20, "rooms one connection may be in at once")
-		fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", 10*time.Minute, "how long a custom trend stays once no one watches it")
+		fs.IntVar(&cfg.history, "history", rooms.DefaultHistory, "tweets each room keeps for the backlog and for recovery")
+		fs.IntVar(&cfg.maxRooms, "max-rooms", rooms.DefaultMaxRoomsPerConn, "rooms one connection may be in at once")
+		fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", rooms.DefaultIdleTrendTTL, "how long a custom trend stays once no one watches it")
 		fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
-		fs.DurationVar(&cfg.flushInterval, "flush-interval", 20*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
+		fs.DurationVar(&cfg.flushInterval, "flush-interval", rooms.DefaultFlushInterval, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
 		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
 		fs.StringVar(&cfg.nats, "nats", "", "`URL` of a NATS server (nats://127.0.0.1:4222) to run the rooms over, with other processes; empty runs alone")
 		fs.StringVar(&cfg.role, "role", "all", "this process's part: all (everything), ingest (the source and the rooms' history; serves /healthz and /readyz only) or web (the page and /ws); ingest and web need -nats")

@@ -412,11 +412,13 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 	}, nil
 }
 
-// flushInterval maps the flag, where 0 means "write at once", to
-// rooms.Config, where that is a negative interval.
+// flushInterval maps the flag, where 0 means "write at once" (what a
+// reader of -h expects of a zero interval), to rooms.Config, where zero
+// means the default, as for every field, and writing at once is
+// rooms.FlushAtOnce.
 func flushInterval(d time.Duration) time.Duration {
 	if d == 0 {
-		return -1
+		return rooms.FlushAtOnce
 	}
 	return d
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/tweetstreamer/tweetstreamer/rooms"
 )
 
 func TestEndToEndOnTheMockSource(t *testing.T) {
@@ -292,5 +294,25 @@ func TestAFailingListenIsAnError(t *testing.T) {
 	}
 	if code := exitCode(err, &strings.Builder{}); code != 1 {
 		t.Errorf("exit code %d, want 1", code)
+	}
+}
+
+// The flags default to what rooms.Config does for a zero field, and the
+// flag's 0 for -flush-interval reaches the hub as its "at once".
+func TestFlagDefaultsAreTheRoomsDefaults(t *testing.T) {
+	cfg, err := parseConfig(nil, nil, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.history != rooms.DefaultHistory || cfg.maxRooms != rooms.DefaultMaxRoomsPerConn ||
+		cfg.idleTrendTTL != rooms.DefaultIdleTrendTTL || cfg.flushInterval != rooms.DefaultFlushInterval {
+		t.Errorf("-history %d, -max-rooms %d, -idle-trend-ttl %v, -flush-interval %v: want rooms' defaults",
+			cfg.history, cfg.maxRooms, cfg.idleTrendTTL, cfg.flushInterval)
+	}
+	if got := flushInterval(0); got != rooms.FlushAtOnce {
+		t.Errorf("-flush-interval 0 gives the hub %v, want rooms.FlushAtOnce", got)
+	}
+	if got := flushInterval(cfg.flushInterval); got != rooms.DefaultFlushInterval {
+		t.Errorf("the default -flush-interval gives the hub %v, want %v", got, rooms.DefaultFlushInterval)
 	}
 }

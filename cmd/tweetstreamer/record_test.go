@@ -76,3 +76,49 @@ func TestRecordGivesUpEarlyOnASourceThatNeverConnects(t *testing.T) {
 		t.Errorf("the empty recording was left behind: %v", statErr)
 	}
 }
+
+// statusAt reports the states of a source over time, as a fake upstream.
+type statusAt func(since time.Duration) stream.SourceState
+
+// scriptedSource is a StatusReporter whose state follows a script from
+// its creation.
+type scriptedSource struct {
+	began  time.Time
+	script statusAt
+}
+
+func (s scriptedSource) Status() stream.SourceStatus {
+	return stream.SourceStatus{State: s.script(time.Since(s.began)), Reason: "refused"}
+}
+
+// A source that connected once is left to retry, however long it is down
+// after; one that never did is given up on at the bound.
+func TestAwaitConnection(t *testing.T) {
+	tests := []struct {
+		name    string
+		script  statusAt
+		wantErr bool
+	}{
+		{"connected once, then down for good", func(d time.Duration) stream.SourceState {
+			if d >= 10*time.Second && d < 12*time.Second {
+				return stream.SourceConnected
+			}
+			return stream.SourceBackingOff
+		}, false},
+		{"never connected", func(time.Duration) stream.SourceState { return stream.SourceBackingOff }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := scriptedSource{began: time.Now(), script: tt.script}
+				err := awaitConnection(t.Context(), src, &stream.Ingester{}, recordConnectWithin)
+				if (err != nil) != tt.wantErr {
+					t.Fatalf("awaitConnection = %v, want an error: %v", err, tt.wantErr)
+				}
+				if tt.wantErr && !strings.Contains(err.Error(), "never connected in 30s (backing_off: refused)") {
+					t.Errorf("error %q, want it to say how long and the last state", err)
+				}
+			})
+		})
+	}
+}

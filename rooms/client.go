@@ -21,9 +21,6 @@ const (
 	// closeGrace is how long the writer waits, after its close frame, for
 	// the client's close before it closes the socket anyway.
 	closeGrace = time.Second
-	// pongWait is how long the reader waits for any message or pong before
-	// it gives the client up, unless Config.PongWait says otherwise.
-	pongWait = 60 * time.Second
 )
 
 // pingPeriod is how often every connection is pinged when the reader

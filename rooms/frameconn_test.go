@@ -268,7 +268,7 @@ func TestWriterStartsBounded(t *testing.T) {
 
 // TestLiveness: a client that answers pings stays, whether the reader
 // peeks or the library reads for it; one that does not is closed once
-// pongWait passes.
+// DefaultPongWait passes.
 func TestLiveness(t *testing.T) {
 	t.Parallel()
 	t.Run("at the real timing, on a fake clock", func(t *testing.T) {
@@ -291,15 +291,15 @@ func TestLiveness(t *testing.T) {
 			}
 
 			// Each sleep moves the bubble's clock, at once.
-			time.Sleep(pongWait - time.Millisecond)
+			time.Sleep(DefaultPongWait - time.Millisecond)
 			if !open(silent) {
-				t.Fatal("the client that answers no ping was closed before pongWait passed")
+				t.Fatal("the client that answers no ping was closed before DefaultPongWait passed")
 			}
 			time.Sleep(2 * time.Millisecond)
 			if open(silent) {
-				t.Fatal("the client that answers no ping is still connected once pongWait passed")
+				t.Fatal("the client that answers no ping is still connected once DefaultPongWait passed")
 			}
-			time.Sleep(pongWait)
+			time.Sleep(DefaultPongWait)
 			answering.send(map[string]any{"type": "join", "room": "golang"})
 			if m := answering.next(); m.Type != "joined" {
 				t.Errorf("got %v, want joined: a client that answers pings stays", m)

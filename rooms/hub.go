@@ -44,6 +44,40 @@ type RenderFunc func(t stream.Tweet, matched []string) (string, error)
 // html field of `trends` messages. It is called once per change of the list.
 type RenderTrendsFunc func([]Summary) (string, error)
 
+// The defaults of Config, which a zero field takes. They are the one
+// definition: the command's flags default to them too.
+const (
+	// DefaultHistory is how many tweets a room keeps: a column's backlog,
+	// and a reconnect of some seconds at a lively rate.
+	DefaultHistory = 100
+	// DefaultMaxRoomsPerConn is how many rooms one connection may be in:
+	// more columns than a 1920 px screen shows.
+	DefaultMaxRoomsPerConn = 20
+	// DefaultStatsInterval paces `stats` and `trends`: often enough for
+	// the counts to look live, rarely enough to cost nothing.
+	DefaultStatsInterval = 2 * time.Second
+	// DefaultFlushInterval is how long a connection gathers messages
+	// before it writes them: below what a reader notices, long enough to
+	// save most system calls at a busy rate.
+	DefaultFlushInterval = 20 * time.Millisecond
+	// DefaultIdleTrendTTL is how long a custom trend stays without a
+	// member: long enough to survive a reload or a short absence.
+	DefaultIdleTrendTTL = 10 * time.Minute
+	// DefaultMessageRate is how many messages a second a client may send.
+	DefaultMessageRate = 20
+	// DefaultPongWait is how long a connection may send nothing, not even
+	// a pong, before it is given up.
+	DefaultPongWait = 60 * time.Second
+	// DefaultWriteWait bounds a write to a connection.
+	DefaultWriteWait = 10 * time.Second
+)
+
+// FlushAtOnce, as Config.FlushInterval, makes connections write each
+// message as it comes, without batching. It is negative because zero, as
+// for every field of Config, means the default; a command whose flag says
+// "0 writes at once" maps its 0 to FlushAtOnce.
+const FlushAtOnce time.Duration = -1
+
 // Config configures a Hub. Each zero value means the default it names.
 type Config struct {
 	// Trends is the live trend set; required. Its trends at NewHub become
@@ -57,9 +91,10 @@ type Config struct {
 	// Logger receives the hub's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// History is how many tweets each room keeps for backlog and recovery;
-	// zero means 100.
+	// zero means DefaultHistory.
 	History int
-	// MaxRoomsPerConn caps the rooms one connection is in; zero means 20.
+	// MaxRoomsPerConn caps the rooms one connection is in; zero means
+	// DefaultMaxRoomsPerConn.
 	MaxRoomsPerConn int
 	// QueueBytes bounds each connection's outbound queue; past it, the
 	// oldest tweets are dropped and reported as skipped. Zero means 256 KiB,
@@ -68,17 +103,18 @@ type Config struct {
 	// FitHistory).
 	QueueBytes int
 	// StatsInterval is how often rooms send `stats` and the hub sends
-	// `trends`, when they changed; zero means 2 s.
+	// `trends`, when they changed; zero means DefaultStatsInterval.
 	StatsInterval time.Duration
 	// FlushInterval is how often connections write what they have queued:
 	// batching writes saves system calls, at the cost of up to this much
-	// latency. Zero means 20 ms; negative means write at once.
+	// latency. Zero means DefaultFlushInterval; negative (FlushAtOnce)
+	// means write at once.
 	FlushInterval time.Duration
 	// IdleTrendTTL is how long a custom trend stays once its room has no
-	// member; zero means 10 minutes.
+	// member; zero means DefaultIdleTrendTTL.
 	IdleTrendTTL time.Duration
 	// MessageRate is how many messages per second a client may send, with
-	// bursts of twice that; zero means 20.
+	// bursts of twice that; zero means DefaultMessageRate.
 	MessageRate float64
 	// Broker carries the rooms' tweets and keeps their history; nil means
 	// a MemoryBroker keeping History tweets per room, this process alone.
@@ -187,20 +223,20 @@ func NewHub(cfg Config) (*Hub, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	setDefault(&cfg.History, 100)
-	setDefault(&cfg.MaxRoomsPerConn, 20)
+	setDefault(&cfg.History, DefaultHistory)
+	setDefault(&cfg.MaxRoomsPerConn, DefaultMaxRoomsPerConn)
 	queueFits := cfg.QueueBytes == 0
 	setDefault(&cfg.QueueBytes, queueBytesFor(cfg.History))
-	setDefault(&cfg.StatsInterval, 2*time.Second)
-	setDefault(&cfg.IdleTrendTTL, 10*time.Minute)
-	setDefault(&cfg.FlushInterval, 20*time.Millisecond)
-	setDefault(&cfg.MessageRate, 20)
+	setDefault(&cfg.StatsInterval, DefaultStatsInterval)
+	setDefault(&cfg.IdleTrendTTL, DefaultIdleTrendTTL)
+	setDefault(&cfg.FlushInterval, DefaultFlushInterval)
+	setDefault(&cfg.MessageRate, DefaultMessageRate)
 	setDefault(&cfg.MaxConns, DefaultMaxConns)
 	setDefault(&cfg.MaxConnsPerIP, DefaultMaxConnsPerIP)
 	setDefault(&cfg.MaxCustomTrendsPerConn, DefaultMaxCustomTrendsPerConn)
 	setDefault(&cfg.RoomlessTimeout, DefaultRoomlessTimeout)
-	setDefault(&cfg.PongWait, pongWait)
-	setDefault(&cfg.WriteWait, 10*time.Second)
+	setDefault(&cfg.PongWait, DefaultPongWait)
+	setDefault(&cfg.WriteWait, DefaultWriteWait)
 	if cfg.PongWait < 0 || cfg.WriteWait < 0 {
 		return nil, errors.New("rooms: PongWait and WriteWait must not be negative")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,14 +23,9 @@ type Publisher interface {
 const (
 	stateStarting   = "starting"
 	stateStreaming  = "streaming"
-	stateBackingOff = "backing off"
+	stateBackingOff = string(SourceBackingOff) // a source's own word for it, so /healthz has one
 	stateEnded      = "ended"
 	stateStopped    = "stopped"
-)
-
-const (
-	defaultMinBackoff = time.Second
-	defaultMaxBackoff = time.Minute
 )
 
 // Ingester runs a Source and routes what it produces: it bounds each tweet
@@ -56,13 +50,12 @@ type Ingester struct {
 	// slog.Default().
 	Logger *slog.Logger
 	// MinBackoff is the first wait before restarting a failed source; zero
-	// or negative means one second. Each consecutive failure doubles the
-	// wait up to MaxBackoff, and each actual wait is a random time between
-	// half the current backoff and all of it, so many servers that fail
-	// together do not reconnect together.
+	// or negative means DefaultMinBackoff. The waits follow a Backoff:
+	// each consecutive failure doubles the wait up to MaxBackoff, with
+	// jitter.
 	MinBackoff time.Duration
-	// MaxBackoff caps the wait; zero or negative means one minute, and a
-	// value below MinBackoff means MinBackoff. A source that streamed for
+	// MaxBackoff caps the wait; zero or negative means DefaultMaxBackoff,
+	// and a value below MinBackoff means MinBackoff. A source that streamed for
 	// longer than MaxBackoff before failing starts again from MinBackoff.
 	MaxBackoff time.Duration
 
@@ -91,13 +84,18 @@ type IngestStats struct {
 	// or source is longer than MaxIDBytes (see Bound).
 	Refused uint64
 	// State is "starting" (not yet received anything from the current
-	// run of the source), "streaming", "backing off" (waiting to restart
+	// run of the source), "streaming", "backing_off" (waiting to restart
 	// after a failure), "ended" (the source finished) or "stopped" (Run's
 	// context is done).
 	State string
 	// LastError is the most recent failure of the source; empty if none.
 	LastError string
 }
+
+// Running reports whether the source is being run: started and not yet
+// failed, ended or stopped. A source that reports its own status knows
+// better than the ingester where it stands while it runs.
+func (s IngestStats) Running() bool { return s.State == stateStarting || s.State == stateStreaming }
 
 // Stats returns the current counters. It is safe to call concurrently with
 // Run.
@@ -132,16 +130,7 @@ func (in *Ingester) Run(ctx context.Context) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	minWait, maxWait := in.MinBackoff, in.MaxBackoff
-	if minWait <= 0 {
-		minWait = defaultMinBackoff
-	}
-	if maxWait <= 0 {
-		maxWait = defaultMaxBackoff
-	}
-	maxWait = max(maxWait, minWait)
-
-	backoff := minWait
+	backoff := NewBackoff(in.MinBackoff, in.MaxBackoff)
 	for failures := 0; ; {
 		in.setState(stateStarting, "")
 		started := time.Now()
@@ -156,12 +145,11 @@ func (in *Ingester) Run(ctx context.Context) error {
 			return nil
 		}
 
-		if time.Since(started) > maxWait {
-			// It streamed long enough to count as recovered.
-			backoff, failures = minWait, 0
+		if backoff.Recovered(time.Since(started)) {
+			failures = 0
 		}
 		failures++
-		wait := backoff/2 + rand.N(backoff/2+1)
+		wait := backoff.Next()
 		logger.Warn("source failed; restarting it", "err", err, "attempt", failures, "retry_in", wait)
 		in.setState(stateBackingOff, err.Error())
 
@@ -173,7 +161,6 @@ func (in *Ingester) Run(ctx context.Context) error {
 			return nil
 		case <-timer.C:
 		}
-		backoff = min(backoff*2, maxWait)
 		in.restarts.Add(1)
 	}
 }

@@ -290,7 +290,7 @@ func TestIngesterStopsPromptly(t *testing.T) {
 			source: SourceFunc(func(ctx context.Context, sink Sink) error {
 				return errors.New("unreachable")
 			}),
-			wantState: "backing off",
+			wantState: "backing_off",
 		},
 		{
 			name: "when the source returns another error as it stops",

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -359,14 +358,9 @@ func TestClusterAWebNodeLeavesNoGoroutineBehind(t *testing.T) {
 	// Goroutines that were told to stop may take a moment to return.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		buf := make([]byte, 1<<20)
-		n := runtime.Stack(buf, true)
-		var left []string
-		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
-			if strings.Contains(g, "nats-io/nats.go") || strings.Contains(g, "natsbroker") || strings.Contains(g, "tweetstreamer/rooms") {
-				left = append(left, g)
-			}
-		}
+		left := goroutinesRunning(func(g string) bool {
+			return strings.Contains(g, "nats-io/nats.go") || strings.Contains(g, "natsbroker") || strings.Contains(g, "tweetstreamer/rooms")
+		})
 		if len(left) == 0 {
 			return
 		}

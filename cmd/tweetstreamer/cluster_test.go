@@ -642,7 +642,7 @@ func ingestedAt(t *testing.T, m map[string]any) time.Time {
 
 func TestRoleWithoutNATSIsAUsageError(t *testing.T) {
 	for _, role := range []string{"web", "ingest"} {
-		err := run(context.Background(), []string{"tweetstreamer", "-addr", "127.0.0.1:0", "-role", role}, func(string) string { return "" }, io.Discard, io.Discard)
+		err := run(context.Background(), []string{"tweetstreamer", "-addr", "127.0.0.1:0", "-role", role}, nil, io.Discard, io.Discard)
 		if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "needs -nats") {
 			t.Errorf("-role %s without -nats: run returned %v (%T), not a usage error that says it needs -nats", role, err, err)
 		}

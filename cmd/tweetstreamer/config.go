@@ -98,6 +98,9 @@ type config struct {
 	role            string
 	// ignored lists the flags set that this process's -role does not use.
 	ignored []string
+	// strayEnv lists the TS_ variables that name no flag, which would
+	// otherwise be ignored without a word.
+	strayEnv []strayVar
 
 	// tweetstreamer record
 	duration  time.Duration
@@ -137,10 +140,12 @@ func (l listFlag) Set(s string) error {
 	return nil
 }
 
-// parseConfig reads the environment, then the command line, which wins:
-// the server's flags, or with a first argument "record", the recorder's.
-// It returns flag.ErrHelp after writing the usage to stdout for -h.
-func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+// parseConfig reads the environment (environ, as os.Environ returns it),
+// then the command line, which wins: the server's flags, or with a first
+// argument "record", the recorder's. It returns flag.ErrHelp after writing
+// the usage to stdout for -h.
+func parseConfig(args []string, environ []string, stdout io.Writer) (config, error) {
+	getenv := lookupEnv(environ)
 	cfg := config{trends: append([]string(nil), defaultTrends...)}
 	name, synopsis := "tweetstreamer", "Usage: tweetstreamer [flags]\n       tweetstreamer record -h\n\nServes live columns of the tweets that match the trends."
 	if len(args) > 0 && args[0] == "record" {
@@ -173,9 +178,9 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	} else {
 		fs.StringVar(&cfg.addr, "addr", ":8080", "address to serve on (host:port)")
 		fs.DurationVar(&cfg.trendingWindow, "trending-window", 10*time.Minute, "\"trending now\" counts the hashtags of this last stretch of the stream")
-		fs.IntVar(&cfg.history, "history", 100, "tweets each room keeps for the backlog and for recovery")
-		fs.IntVar(&cfg.maxRooms, "max-rooms", 20, "rooms one connection may be in at once")
-		fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", 10*time.Minute, "how long a custom trend stays once no one watches it")
+		fs.IntVar(&cfg.history, "history", rooms.DefaultHistory, "tweets each room keeps for the backlog and for recovery")
+		fs.IntVar(&cfg.maxRooms, "max-rooms", rooms.DefaultMaxRoomsPerConn, "rooms one connection may be in at once")
+		fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", rooms.DefaultIdleTrendTTL, "how long a custom trend stays once no one watches it")
 		fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
 		fs.Var(listFlag{&cfg.allowedHosts}, "allowed-hosts", "comma-separated host names the server answers to (example.com), besides IP addresses and localhost; empty answers to any, which DNS rebinding can abuse")
 		fs.IntVar(&cfg.maxConns, "max-conns", rooms.DefaultMaxConns, "WebSocket connections this process holds at once; past it a connection is refused with 503 and Retry-After")
@@ -183,7 +188,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 		fs.Var(listFlag{&cfg.trustedProxies}, "trusted-proxies", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For names the client, for -max-conns-per-ip")
 		fs.IntVar(&cfg.maxCustomTrends, "max-trends-per-conn", rooms.DefaultMaxCustomTrendsPerConn, "custom trends one connection may add; a join past it is refused")
 		fs.DurationVar(&cfg.roomlessTimeout, "roomless-timeout", rooms.DefaultRoomlessTimeout, "how long a connection may stay in no room before it is closed (the page opens it again)")
-		fs.DurationVar(&cfg.flushInterval, "flush-interval", 20*time.Millisecond, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
+		fs.DurationVar(&cfg.flushInterval, "flush-interval", rooms.DefaultFlushInterval, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
 		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
 		fs.StringVar(&cfg.nats, "nats", "", "`URL` of a NATS server (nats://127.0.0.1:4222) to run the rooms over, with other processes; empty runs alone")
 		fs.StringVar(&cfg.role, "role", "all", "this process's part: all (everything), ingest (the source and the rooms' history; serves /healthz and /readyz only) or web (the page and /ws); ingest and web need -nats")
@@ -206,6 +211,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	if envErr != nil {
 		return cfg, envErr
 	}
+	cfg.strayEnv = strayEnv(environ, fs)
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -118,29 +118,56 @@ func refusal(logger *slog.Logger, room string, err error) (string, int) {
 	}
 }
 
-// handleHealthz answers 200 while the process is alive, with the source's
-// state for a human or a probe to read: the ingester's view, and for a live
-// source its upstream's (connected, backing off until when, failed and why)
-// and its own counters. A web node, which runs no source, names its role
-// only; whether a node can serve is /readyz's to say.
+// handleHealthz answers 200 while the process is alive (it is liveness;
+// whether a node can serve is /readyz's to say), with the source's state
+// for a human or a probe to read. A web node, which runs no source, names
+// its role only. README.md documents each field.
 func handleHealthz(cfg config, ingester *stream.Ingester, live *live) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := map[string]any{"status": "ok", "role": cfg.role}
 		if ingester != nil {
 			s := ingester.Stats()
+			upstream, _, _ := live.snapshot()
+			state := sourceState(s, upstream)
 			source := map[string]any{
-				"name": cfg.source, "state": s.State, "last_error": s.LastError,
+				"name": cfg.source, "state": state, "last_error": s.LastError,
 				"received": s.Received, "matched": s.Matched, "unmatched": s.Unmatched, "restarts": s.Restarts,
 			}
-			if upstream, _, _ := live.snapshot(); upstream != nil {
+			if upstream != nil {
 				source["upstream"] = upstream
 			}
 			body["source"] = source
+			body["status"] = healthStatus(state)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(body)
 	})
+}
+
+// sourceState is the one state /healthz gives the source. While the
+// ingester runs a source that reports its upstream, the upstream's state
+// is the truth: the source is connected before its first post arrives, and
+// backs off inside its own Stream, where the ingester sees neither. The
+// ingester's state is the truth otherwise: for a source that reports none
+// (the mock, a replay), and once the source ended, stopped or is waiting
+// to be started again.
+func sourceState(s stream.IngestStats, upstream *stream.SourceStatus) string {
+	if upstream != nil && s.Running() {
+		return string(upstream.State)
+	}
+	return s.State
+}
+
+// healthStatus sums the source's state up for the top of /healthz:
+// "degraded" while the source waits to reach its upstream again or was
+// refused, "ok" otherwise.
+func healthStatus(sourceState string) string {
+	switch stream.SourceState(sourceState) {
+	case stream.SourceBackingOff, stream.SourceFailed:
+		return "degraded"
+	}
+	return "ok"
 }
 
 // openedRooms returns the names in every ?open of a raw query, in order.

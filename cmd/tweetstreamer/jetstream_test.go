@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,6 +107,9 @@ func TestJetstreamEndToEnd(t *testing.T) {
 		if !strings.Contains(body, `"upstream":{"state":"connected"`) || !strings.Contains(body, `"posts":5`) {
 			t.Errorf("healthz = %s, want the upstream connected with its counters", body)
 		}
+		if h := decodeHealth(t, body); h.Status != "ok" || h.Source.State != "connected" {
+			t.Errorf("healthz = %s, want status ok and the source connected", body)
+		}
 	})
 }
 
@@ -113,7 +119,7 @@ func TestRecordFromAnUnreachableSourceFails(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "talk.jsonl")
 	var stdout, stderr strings.Builder
 	err := run(context.Background(), []string{"tweetstreamer", "record", "-source", "jetstream", "-jetstream-url", "ws://127.0.0.1:1/subscribe",
-		"-duration", "1s", "-o", path}, func(string) string { return "" }, &stdout, &stderr)
+		"-duration", "1s", "-o", path}, nil, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "nothing recorded") || !strings.Contains(err.Error(), "backing_off") {
 		t.Fatalf("record = %v, want an error saying the source never connected", err)
 	}
@@ -135,7 +141,7 @@ func TestRecordThenReplay(t *testing.T) {
 	go func() {
 		done <- run(context.Background(), []string{"tweetstreamer", "record", "-source", "jetstream", "-jetstream-url", fake.URL(),
 			"-profile-url", profiles.URL(), "-trends", "golang,rust", "-duration", "2s", "-o", path},
-			func(string) string { return "" }, &stdout, &stderr)
+			nil, &stdout, &stderr)
 	}()
 	waitSubscribed(t, fake)
 	posts, deleted := jetstreamPosts(time.Now().UnixMicro())
@@ -176,5 +182,59 @@ func TestRecordThenReplay(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("replayed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// health is what a probe reads of /healthz.
+type health struct {
+	Status string `json:"status"`
+	Source struct {
+		State    string `json:"state"`
+		Upstream struct {
+			State string `json:"state"`
+		} `json:"upstream"`
+	} `json:"source"`
+}
+
+func decodeHealth(t *testing.T, body string) health {
+	t.Helper()
+	var h health
+	if err := json.Unmarshal([]byte(body), &h); err != nil {
+		t.Fatalf("/healthz: %v: %s", err, body)
+	}
+	return h
+}
+
+// closedPort returns a 127.0.0.1 address on which nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestHealthzTellsOneStateOfAnUnreachableSource: while the upstream backs
+// off, the source's state and the status at the top say so too, and
+// /healthz still answers 200: the process is alive.
+func TestHealthzTellsOneStateOfAnUnreachableSource(t *testing.T) {
+	s := start(t, nil, "-source", "jetstream", "-jetstream-url", "ws://"+closedPort(t)+"/subscribe", "-trends", "golang")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, body := s.get(t, "/healthz")
+		h := decodeHealth(t, body)
+		if h.Source.Upstream.State == "backing_off" {
+			if resp.StatusCode != http.StatusOK || h.Status != "degraded" || h.Source.State != "backing_off" {
+				t.Fatalf("healthz %d %s, want 200, status degraded and the source backing_off as its upstream", resp.StatusCode, body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the upstream did not back off within 10 s: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

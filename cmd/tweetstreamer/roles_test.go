@@ -22,7 +22,7 @@ func TestARoleNamesTheFlagsItDoesNotUse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := parseConfig(tt.args, func(string) string { return "" }, &strings.Builder{})
+			cfg, err := parseConfig(tt.args, nil, &strings.Builder{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -29,9 +29,11 @@ const shutdownTimeout = 4 * time.Second
 // run starts the server and blocks until ctx is done, then shuts down in
 // order: the source stops, every WebSocket is closed with 1001 and its
 // goroutines awaited, and the HTTP server drains. main calls it; tests call
-// it to start and stop the real server.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args[1:], getenv, stdout)
+// it to start and stop the real server. environ is the environment, as
+// os.Environ returns it: the whole list, so that a TS_ variable naming no
+// flag can be reported.
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args[1:], environ, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -40,6 +42,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	level, _ := parseLevel(cfg.logLevel)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, v := range cfg.strayEnv {
+		if v.meant != "" {
+			logger.Warn("an environment variable names no flag; ignored", "var", v.name, "did_you_mean", v.meant)
+		} else {
+			logger.Warn("an environment variable names no flag; ignored", "var", v.name)
+		}
+	}
 	if cfg.record {
 		return record(ctx, cfg, logger, stdout)
 	}
@@ -143,11 +152,11 @@ func readyAlways() error { return nil }
 // in order.
 func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer, n node) error {
 	if cfg.debugAddr != "" {
-		debug, err := serveDebug(cfg.debugAddr, logger)
+		stopDebug, err := serveDebug(cfg.debugAddr, logger)
 		if err != nil {
 			return err
 		}
-		defer debug.Close()
+		defer stopDebug()
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -173,13 +182,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 			serveErr <- err
 		}
 	})
+	// The ingester stops first, on stopIngest; shutdown waits for it up
+	// to its deadline before it closes the sockets, and wg.Wait for good.
 	ingesting := make(chan struct{})
-	go func() {
+	wg.Go(func() {
 		defer close(ingesting)
 		if n.ingester != nil {
 			_ = n.ingester.Run(ingestCtx)
 		}
-	}()
+	})
 	for _, hub := range n.hubs {
 		wg.Go(func() { _ = hub.Run(hubCtx) })
 	}
@@ -242,10 +253,29 @@ func record(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writ
 		cfg.source, strings.Join(trends.List(), ","), cfg.duration, cfg.output)
 	recordCtx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
+	// A source that never connects would otherwise retry for the whole
+	// -duration before the speaker learns so: the watch, which this call
+	// owns and waits for, ends the recording early.
+	var neverConnected error
+	var watch sync.WaitGroup
+	watchCtx, stopWatch := context.WithCancel(recordCtx)
+	if sr, ok := source.(stream.StatusReporter); ok {
+		watch.Go(func() {
+			if neverConnected = awaitConnection(watchCtx, sr, ingester, recordConnectWithin); neverConnected != nil {
+				cancel()
+			}
+		})
+	}
 	_ = ingester.Run(recordCtx)
+	stopWatch()
+	watch.Wait()
 	kept, removed, err := rec.finish()
 	if err != nil {
 		return err
+	}
+	if neverConnected != nil && kept == 0 {
+		_ = os.Remove(cfg.output)
+		return fmt.Errorf("nothing recorded, and %s removed: %w", cfg.output, neverConnected)
 	}
 	stats := ingester.Stats()
 	if kept == 0 {
@@ -265,6 +295,46 @@ func record(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writ
 	fmt.Fprintf(stdout, "tweetstreamer: recorded %d tweets to %s (%d received, %d deleted by their authors and left out)\n",
 		kept, cfg.output, stats.Received, removed)
 	return nil
+}
+
+// recordConnectWithin is how long `record` waits for a live source to
+// connect once before it gives up: long enough for a slow handshake and a
+// few retries, short enough that a speaker without network learns it at
+// once rather than at the end of -duration.
+const recordConnectWithin = 30 * time.Second
+
+// connectCheckEvery is how often awaitConnection looks at the source.
+const connectCheckEvery = time.Second
+
+// awaitConnection returns nil once source reports itself connected or the
+// ingester has received anything from it, or when ctx is done; and an
+// error saying so, with the source's last state and reason, if within
+// passes first.
+func awaitConnection(ctx context.Context, source stream.StatusReporter, ingester *stream.Ingester, within time.Duration) error {
+	connected := func() bool {
+		s := ingester.Stats()
+		return source.Status().State == stream.SourceConnected || s.Received > 0 || s.Retracted > 0
+	}
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	tick := time.NewTicker(connectCheckEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if connected() {
+				return nil
+			}
+		case <-deadline.C:
+			if connected() {
+				return nil
+			}
+			st := source.Status()
+			return fmt.Errorf("the source never connected in %s (%s: %s)", within, st.State, st.Reason)
+		}
+	}
 }
 
 // newTrendsAndSource builds the trend set and the source that follows it.
@@ -338,8 +408,10 @@ func displayURL(addr net.Addr) string {
 }
 
 // serveDebug serves the runtime profiles on their own address, kept apart
-// from the public one so they are never exposed by accident.
-func serveDebug(addr string, logger *slog.Logger) (*http.Server, error) {
+// from the public one so they are never exposed by accident, until the
+// returned stop is called: it closes the server and waits for its
+// goroutine, which serve owns through it.
+func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listening on -debug-addr %s: %w", addr, err)
@@ -349,16 +421,22 @@ func serveDebug(addr string, logger *slog.Logger) (*http.Server, error) {
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
+	var serving sync.WaitGroup
+	serving.Go(func() { _ = srv.Serve(ln) })
 	logger.Info("serving profiles", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
-	return srv, nil
+	return func() {
+		_ = srv.Close() // a profile being taken is cut: the process is stopping
+		serving.Wait()
+	}, nil
 }
 
-// flushInterval maps the flag, where 0 means "write at once", to
-// rooms.Config, where that is a negative interval.
+// flushInterval maps the flag, where 0 means "write at once" (what a
+// reader of -h expects of a zero interval), to rooms.Config, where zero
+// means the default, as for every field, and writing at once is
+// rooms.FlushAtOnce.
 func flushInterval(d time.Duration) time.Duration {
 	if d == 0 {
-		return -1
+		return rooms.FlushAtOnce
 	}
 	return d
 }

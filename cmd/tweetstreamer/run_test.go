@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -50,9 +51,8 @@ func start(t *testing.T, env map[string]string, args ...string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutR, stdoutW := io.Pipe()
 	s := &server{cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
-	getenv := func(k string) string { return env[k] }
 	go func() {
-		err := run(ctx, append([]string{"tweetstreamer", "-addr", "127.0.0.1:0"}, args...), getenv, stdoutW, s.logs)
+		err := run(ctx, append([]string{"tweetstreamer", "-addr", "127.0.0.1:0"}, args...), environOf(env), stdoutW, s.logs)
 		stdoutW.CloseWithError(errors.New("run returned"))
 		s.done <- err
 	}()
@@ -68,6 +68,36 @@ func start(t *testing.T, env map[string]string, args ...string) *server {
 	s.url = m[1]
 	t.Cleanup(func() { s.stop(t) })
 	return s
+}
+
+// environOf returns env as os.Environ would list it.
+func environOf(env map[string]string) []string {
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	return environ
+}
+
+// goroutinesRunning returns the stacks of the goroutines running now for
+// which match is true.
+func goroutinesRunning(match func(stack string) bool) []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var found []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if match(g) {
+			found = append(found, g)
+		}
+	}
+	return found
 }
 
 // stop cancels the server's context and returns run's error, once.
@@ -163,5 +193,35 @@ func (c *wsClient) nextWhere(want func(map[string]any) bool) map[string]any {
 			}
 			c.msgs = append(c.msgs, m)
 		}
+	}
+}
+
+// TestRunLeavesNoGoroutineBehind: when run returns, the ingester and the
+// profiles' server have stopped, not merely been told to.
+func TestRunLeavesNoGoroutineBehind(t *testing.T) {
+	s := start(t, nil, "-debug-addr", "127.0.0.1:0", "-mock-rate", "200", "-trends", "golang")
+	waitMatched(t, s, 1)
+	m := regexp.MustCompile(`"serving profiles" addr=(\S+)`).FindStringSubmatch(s.logs.String())
+	if m == nil {
+		t.Fatalf("no profiles served:\n%s", s.logs)
+	}
+	resp, err := http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", m[1], resp.Status)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	if err := s.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	left := goroutinesRunning(func(g string) bool {
+		return strings.Contains(g, "stream.(*Ingester).Run") || strings.Contains(g, "tweetstreamer/stream.(*Mock)") ||
+			strings.Contains(g, "net/http.(*Server).Serve")
+	})
+	if len(left) > 0 {
+		t.Fatalf("%d goroutines of the server still run after run returned:\n%s", len(left), strings.Join(left, "\n\n"))
 	}
 }

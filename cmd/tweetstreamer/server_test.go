@@ -3,11 +3,15 @@ package main
 import (
 	"errors"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/tweetstreamer/tweetstreamer/rooms"
 )
 
 func TestEndToEndOnTheMockSource(t *testing.T) {
@@ -189,8 +193,7 @@ func TestConfiguration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			getenv := func(k string) string { return tt.env[k] }
-			_, err := parseConfig(tt.args, getenv, &strings.Builder{})
+			_, err := parseConfig(tt.args, environOf(tt.env), &strings.Builder{})
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("error %v, want none", err)
@@ -213,7 +216,7 @@ func TestConfiguration(t *testing.T) {
 
 func TestEnvironmentSetsFlagsAndTheCommandLineWins(t *testing.T) {
 	env := map[string]string{"TS_MOCK_RATE": "42", "TS_TRENDS": "a,b", "TS_REPLAY_LOOP": "true"}
-	cfg, err := parseConfig([]string{"-trends", "c"}, func(k string) string { return env[k] }, &strings.Builder{})
+	cfg, err := parseConfig([]string{"-trends", "c"}, environOf(env), &strings.Builder{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,9 +225,57 @@ func TestEnvironmentSetsFlagsAndTheCommandLineWins(t *testing.T) {
 	}
 }
 
+func TestAnEnvironmentVariableThatNamesNoFlagIsReported(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		environ []string
+		want    []strayVar
+	}{
+		{"a longer name", nil, []string{"TS_ADDRESS=:9090"}, []strayVar{{"TS_ADDRESS", "TS_ADDR"}}},
+		{"a typo", nil, []string{"TS_MOCK_RTAE=5"}, []strayVar{{"TS_MOCK_RTAE", "TS_MOCK_RATE"}}},
+		{"nothing close", nil, []string{"TS_COLOUR_SCHEME=dark"}, []strayVar{{"TS_COLOUR_SCHEME", ""}}},
+		{"a server flag when recording", []string{"record", "-o", "x.jsonl"}, []string{"TS_ADDR=:1"}, []strayVar{{"TS_ADDR", ""}}},
+		{"once, however often it is listed", nil, []string{"TS_ADDRESS=a", "TS_ADDRESS=b"}, []strayVar{{"TS_ADDRESS", "TS_ADDR"}}},
+		{"flags and other variables are not", nil, append([]string{"TS_ADDR=:1", "TS_MOCK_RATE=3", "PATH=/bin", "TS=1"}, environOf(twitterEnv)...), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseConfig(tt.args, tt.environ, &strings.Builder{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(cfg.strayEnv, tt.want) {
+				t.Errorf("stray variables %v, want %v", cfg.strayEnv, tt.want)
+			}
+		})
+	}
+	t.Run("run warns at start, naming the likely flag", func(t *testing.T) {
+		s := start(t, map[string]string{"TS_ADDRESS": ":9090"})
+		if err := s.stop(t); err != nil {
+			t.Fatal(err)
+		}
+		logs := s.logs.String()
+		if n := strings.Count(logs, "names no flag"); n != 1 || !strings.Contains(logs, "var=TS_ADDRESS did_you_mean=TS_ADDR") {
+			t.Errorf("logs say %d times that a variable names no flag, want once with TS_ADDRESS and TS_ADDR:\n%s", n, logs)
+		}
+	})
+	t.Run("record warns too", func(t *testing.T) {
+		var stderr strings.Builder
+		err := run(t.Context(), []string{"tweetstreamer", "record", "-source", "mock", "-duration", "100ms", "-o", filepath.Join(t.TempDir(), "x.jsonl")},
+			[]string{"TS_DURATON=1m"}, &strings.Builder{}, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(stderr.String(), "var=TS_DURATON did_you_mean=TS_DURATION") {
+			t.Errorf("record's logs lack the stray variable:\n%s", stderr.String())
+		}
+	})
+}
+
 func TestHelpDescribesEveryFlag(t *testing.T) {
 	var out strings.Builder
-	err := run(t.Context(), []string{"tweetstreamer", "-h"}, func(string) string { return "" }, &out, &out)
+	err := run(t.Context(), []string{"tweetstreamer", "-h"}, nil, &out, &out)
 	if err != nil {
 		t.Fatalf("-h: %v, want no error", err)
 	}
@@ -238,11 +289,31 @@ func TestHelpDescribesEveryFlag(t *testing.T) {
 func TestAFailingListenIsAnError(t *testing.T) {
 	s := start(t, nil)
 	addr := strings.TrimPrefix(s.url, "http://")
-	err := run(t.Context(), []string{"tweetstreamer", "-addr", addr}, func(string) string { return "" }, &strings.Builder{}, &strings.Builder{})
+	err := run(t.Context(), []string{"tweetstreamer", "-addr", addr}, nil, &strings.Builder{}, &strings.Builder{})
 	if err == nil || !strings.Contains(err.Error(), "listening on") {
 		t.Fatalf("run on a taken port: %v, want a listen error", err)
 	}
 	if code := exitCode(err, &strings.Builder{}); code != 1 {
 		t.Errorf("exit code %d, want 1", code)
+	}
+}
+
+// The flags default to what rooms.Config does for a zero field, and the
+// flag's 0 for -flush-interval reaches the hub as its "at once".
+func TestFlagDefaultsAreTheRoomsDefaults(t *testing.T) {
+	cfg, err := parseConfig(nil, nil, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.history != rooms.DefaultHistory || cfg.maxRooms != rooms.DefaultMaxRoomsPerConn ||
+		cfg.idleTrendTTL != rooms.DefaultIdleTrendTTL || cfg.flushInterval != rooms.DefaultFlushInterval {
+		t.Errorf("-history %d, -max-rooms %d, -idle-trend-ttl %v, -flush-interval %v: want rooms' defaults",
+			cfg.history, cfg.maxRooms, cfg.idleTrendTTL, cfg.flushInterval)
+	}
+	if got := flushInterval(0); got != rooms.FlushAtOnce {
+		t.Errorf("-flush-interval 0 gives the hub %v, want rooms.FlushAtOnce", got)
+	}
+	if got := flushInterval(cfg.flushInterval); got != rooms.DefaultFlushInterval {
+		t.Errorf("the default -flush-interval gives the hub %v, want %v", got, rooms.DefaultFlushInterval)
 	}
 }

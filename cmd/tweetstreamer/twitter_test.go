@@ -74,8 +74,9 @@ func TestTwitterEndToEnd(t *testing.T) {
 	})
 	t.Run("healthz shows the upstream, and no secret is logged", func(t *testing.T) {
 		_, body := s.get(t, "/healthz")
-		if !strings.Contains(body, `"upstream":{"state":"connected"`) {
-			t.Errorf("healthz = %s, want the upstream connected", body)
+		if !strings.Contains(body, `"upstream":{"state":"connected"`) || !strings.Contains(body, `"tweets":2`) ||
+			!strings.Contains(body, `"deletes":1`) || !strings.Contains(body, `"reconnects":0`) {
+			t.Errorf("healthz = %s, want the upstream connected with its counters", body)
 		}
 		for _, secret := range []string{"cs-secret", "as-secret"} {
 			if strings.Contains(body, secret) || strings.Contains(s.logs.String(), secret) {
@@ -86,7 +87,7 @@ func TestTwitterEndToEnd(t *testing.T) {
 }
 
 func TestAPrintedConfigHoldsNoSecret(t *testing.T) {
-	cfg, err := parseConfig([]string{"-source", "twitter"}, func(k string) string { return twitterEnv[k] }, &strings.Builder{})
+	cfg, err := parseConfig([]string{"-source", "twitter"}, environOf(twitterEnv), &strings.Builder{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,14 +62,14 @@ type Config struct {
 	// seconds; negative means resuming at the last event itself.
 	Rewind time.Duration
 	// MinBackoff is the first wait before reconnecting; zero or negative
-	// means one second. Each consecutive failure doubles the wait up to
-	// MaxBackoff, and each actual wait is a random time between half the
-	// current backoff and all of it, so that servers which lost Jetstream
-	// together do not come back together. A connection that stayed up for
-	// longer than MaxBackoff starts again from MinBackoff.
+	// means stream.DefaultMinBackoff. The waits follow a stream.Backoff:
+	// each consecutive failure doubles the wait up to MaxBackoff, with
+	// jitter, and a connection that stayed up for longer than MaxBackoff
+	// starts again from MinBackoff.
 	MinBackoff time.Duration
-	// MaxBackoff caps the wait; zero or negative means one minute, and a
-	// value below MinBackoff means MinBackoff.
+	// MaxBackoff caps the wait; zero or negative means
+	// stream.DefaultMaxBackoff, and a value below MinBackoff means
+	// MinBackoff.
 	MaxBackoff time.Duration
 	// Logger receives connections, disconnections and, at most once a
 	// minute each, malformed events and failed profile lookups; nil means
@@ -86,8 +86,6 @@ const (
 	defaultProfileRate  = 5
 	defaultProfileCache = 10_000
 	defaultRewind       = 5 * time.Second
-	defaultMinBackoff   = time.Second
-	defaultMaxBackoff   = time.Minute
 	// defaultProfileTimeout bounds one lookup, so that a slow endpoint
 	// delays the names of a few authors rather than all of them.
 	defaultProfileTimeout = 10 * time.Second
@@ -106,7 +104,7 @@ type Source struct {
 	header     http.Header
 	dialer     websocket.Dialer
 	rewind     time.Duration
-	minBackoff time.Duration
+	minBackoff time.Duration // as configured: stream.NewBackoff applies the defaults
 	maxBackoff time.Duration
 	logger     *slog.Logger
 	profiles   *profiles
@@ -184,13 +182,6 @@ func (cfg Config) withDefaults() Config {
 	case cfg.Rewind < 0:
 		cfg.Rewind = 0
 	}
-	if cfg.MinBackoff <= 0 {
-		cfg.MinBackoff = defaultMinBackoff
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = defaultMaxBackoff
-	}
-	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.MinBackoff)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -236,7 +227,7 @@ func (s *Source) Stream(ctx context.Context, sink stream.Sink) error {
 	// The profile worker owns the lookups; it lives as long as this call.
 	worker.Go(func() { s.profiles.run(ctx) })
 
-	retry := newBackoff(s.minBackoff, s.maxBackoff)
+	retry := stream.NewBackoff(s.minBackoff, s.maxBackoff)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			s.reconnects.Add(1)
@@ -246,13 +237,11 @@ func (s *Source) Stream(ctx context.Context, sink stream.Sink) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if up > s.maxBackoff {
-			retry.reset()
-		}
-		wait, state := retry.next(), stream.SourceBackingOff
+		retry.Recovered(up)
+		wait, state := retry.Next(), stream.SourceBackingOff
 		if _, refused := errors.AsType[*refusedError](err); refused {
 			// Retrying soon will not change the server's mind.
-			wait, state = retry.longest(), stream.SourceFailed
+			wait, state = retry.Longest(), stream.SourceFailed
 		}
 		s.logDisconnect(err, wait)
 		s.status.set(state, time.Now().Add(wait), stream.FailureReason(err))

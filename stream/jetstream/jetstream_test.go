@@ -513,9 +513,6 @@ func TestNewAppliesDefaults(t *testing.T) {
 	if got, want := s.subscribeURL(), "wss://js.example/subscribe?cursor=1700000000000000&wantedCollections=app.bsky.feed.post"; got != want {
 		t.Errorf("with no rewind the URL is %s, want %s", got, want)
 	}
-	if s.minBackoff != time.Second || s.maxBackoff != time.Minute {
-		t.Errorf("backoff %v to %v, want 1s to 1m", s.minBackoff, s.maxBackoff)
-	}
 	if s.profiles.limiter.Limit() != defaultProfileRate || s.profiles.cache.limit != defaultProfileCache {
 		t.Errorf("profiles at %v/s, %d cached; want the defaults", s.profiles.limiter.Limit(), s.profiles.cache.limit)
 	}
@@ -537,9 +534,6 @@ func TestConfigDefaultsReplaceOutOfRangeValues(t *testing.T) {
 		{"negative cache", Config{ProfileCache: -3}, func(c Config) bool { return c.ProfileCache == defaultProfileCache }},
 		{"zero rewind", Config{}, func(c Config) bool { return c.Rewind == defaultRewind }},
 		{"negative rewind", Config{Rewind: -time.Second}, func(c Config) bool { return c.Rewind == 0 }},
-		{"max below min", Config{MinBackoff: time.Minute, MaxBackoff: time.Second}, func(c Config) bool {
-			return c.MinBackoff == time.Minute && c.MaxBackoff == time.Minute
-		}},
 		{"a client and a logger", Config{}, func(c Config) bool { return c.HTTPClient != nil && c.HTTPClient.Timeout > 0 && c.Logger != nil }},
 	}
 	for _, tt := range tests {

@@ -44,7 +44,9 @@ const (
 )
 
 // backoff counts the failures of each kind since the last successful
-// connection. Its zero value is ready to use.
+// connection. Its zero value is ready to use. It is not a stream.Backoff,
+// which the other sources share: Twitter's rules keep a ladder per kind of
+// failure, the network one linear, and call for no jitter.
 type backoff struct {
 	network, http, rateLimit int
 }

@@ -50,6 +50,7 @@ func (r *run) tweet(c *conn, st *twitter.Tweet) {
 		r.status.add(countDuplicates, 1)
 		return
 	}
+	r.status.add(countTweets, 1)
 	r.sink.Tweet(t)
 }
 
@@ -64,6 +65,7 @@ func (r *run) deletion(c *conn, d *twitter.StatusDeletion) {
 		r.malformed(c, "a deletion notice without an ID")
 		return
 	}
+	r.status.add(countDeletes, 1)
 	r.sink.Retract(sourceName, id)
 }
 

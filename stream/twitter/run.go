@@ -34,6 +34,7 @@ type run struct {
 	notBefore time.Time // no connection attempt before this
 	lastStart time.Time // when the last attempt started, for RetrackInterval
 	reason    string    // the last failure
+	attempts  int       // connections connect has opened
 
 	trendsChanged <-chan struct{}
 	retrackTimer  timer
@@ -89,6 +90,9 @@ func (r *run) connect() error {
 			r.cur, err = r.open(track)
 			if err != nil {
 				return r.fail(err)
+			}
+			if r.attempts++; r.attempts > 1 {
+				r.status.add(countReconnects, 1)
 			}
 			r.status.set(r.clock.Now(), stream.SourceConnecting, time.Time{}, "",
 				"connection", r.cur.id, "trends", len(track))
@@ -365,6 +369,7 @@ func (r *run) scheduleRetrack() error {
 	if err != nil {
 		return r.fail(err)
 	}
+	r.status.add(countRetracks, 1)
 	r.logger.Info("twitter: the trend set changed; connecting with it beside the current stream",
 		"connection", r.next.id, "trends", len(track))
 	return nil

@@ -171,7 +171,10 @@ func orDefault[T comparable](v, def T) T {
 }
 
 // Status reports the state of the connection to Twitter, and these
-// counts: limit_undelivered (matching tweets Twitter held back, from its
+// counts, every one even at zero: tweets and deletes (passed on to the
+// sink), reconnects (connections attempted after the first of a Stream
+// call), retracks (connections opened to follow the trend set),
+// limit_undelivered (matching tweets Twitter held back, from its
 // limit notices), unknown_messages, ignored_messages (known types of no
 // use here), malformed_messages, oversized_messages (longer than 1 MiB),
 // stall_warnings, disconnects (messages saying why Twitter closed the

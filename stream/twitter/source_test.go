@@ -178,12 +178,20 @@ func TestStreamDeliversWhatTheStreamCarries(t *testing.T) {
 
 	st := h.src.Status()
 	wantCounts := map[string]int64{
+		countTweets:        6,
+		countDeletes:       2,
+		countReconnects:    0,
+		countRetracks:      0,
 		countLimit:         25, // Twitter's counts run from the connection's start: 10, then 25 in all
 		countStallWarnings: 1,
 		countMalformed:     3, // cut off, not an object, a deletion without an ID
 		countOversized:     1,
 		countIgnored:       2, // scrub_geo, status_withheld
 		countUnknown:       1,
+		countDisconnects:   0,
+		countStalls:        0,
+		countDuplicates:    0,
+		countUntracked:     0,
 	}
 	if st.State != stream.SourceConnected || !maps.Equal(st.Counts, wantCounts) {
 		t.Errorf("status %s, counts %v; want connected, %v", st.State, st.Counts, wantCounts)
@@ -245,6 +253,9 @@ func TestAStableConnectionStartsEveryLadderAgain(t *testing.T) {
 	want := []time.Duration{5 * time.Second, 10 * time.Second, 250 * time.Millisecond, 5 * time.Second}
 	if got := h.clock.Sleeps(); !slices.Equal(got, want) {
 		t.Errorf("waits %v, want %v: both ladders from their first step after the stable stream", got, want)
+	}
+	if n := h.src.Status().Counts[countReconnects]; n != 4 {
+		t.Errorf("counted %d reconnects, want 4: five connections, the first is none", n)
 	}
 }
 
@@ -446,8 +457,8 @@ func TestStreamRetracksWithoutLosingAWindow(t *testing.T) {
 		t.Errorf("tweets %q, want %q: each once, none lost", got, want)
 	}
 	st := h.src.Status()
-	if st.State != stream.SourceConnected || st.Counts[countDuplicates] != 1 {
-		t.Errorf("status %+v: want connected, with the one duplicate dropped", st)
+	if st.State != stream.SourceConnected || st.Counts[countDuplicates] != 1 || st.Counts[countRetracks] != 1 || st.Counts[countReconnects] != 0 {
+		t.Errorf("status %+v: want connected, with the one duplicate dropped, after one retrack and no reconnect", st)
 	}
 
 	// Another change within RetrackInterval of the retrack waits for it:

@@ -9,8 +9,18 @@ import (
 	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
-// The keys of SourceStatus.Counts.
+// The keys of SourceStatus.Counts; Status reports every one, zero or not.
 const (
+	// countTweets counts the tweets passed on to the sink.
+	countTweets = "tweets"
+	// countDeletes counts the deletion notices passed on as retractions.
+	countDeletes = "deletes"
+	// countReconnects counts the connections attempted after the first
+	// of a Stream call, because the one before failed or ended.
+	countReconnects = "reconnects"
+	// countRetracks counts the connections opened beside the current one
+	// to follow a change of the trend set.
+	countRetracks = "retracks"
 	// countLimit sums the tweets Twitter matched but held back because
 	// the stream was over its rate limit (limit notices).
 	countLimit = "limit_undelivered"
@@ -39,6 +49,13 @@ const (
 	countUntracked = "untracked_trends"
 )
 
+// countKeys lists every key of SourceStatus.Counts, so that Status shows
+// a counter at zero rather than leave it out.
+var countKeys = []string{
+	countTweets, countDeletes, countReconnects, countRetracks, countLimit, countUnknown, countIgnored,
+	countMalformed, countOversized, countStallWarnings, countDisconnects, countStalls, countDuplicates, countUntracked,
+}
+
 // statusBoard is the source's state, which Status reads from other
 // goroutines. It logs each change of state once.
 type statusBoard struct {
@@ -55,7 +72,7 @@ func newStatusBoard(logger *slog.Logger, now time.Time) *statusBoard {
 	return &statusBoard{
 		logger: logger,
 		status: stream.SourceStatus{Since: now},
-		counts: make(map[string]int64),
+		counts: make(map[string]int64, len(countKeys)),
 	}
 }
 
@@ -120,5 +137,8 @@ func (b *statusBoard) snapshot() stream.SourceStatus {
 		st.State = stream.SourceConnecting
 	}
 	st.Counts = maps.Clone(b.counts)
+	for _, k := range countKeys {
+		st.Counts[k] += 0 // present, at zero if nothing was counted
+	}
 	return st
 }

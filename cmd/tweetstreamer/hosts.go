@@ -19,6 +19,13 @@ func withAllowedHosts(hosts []string, next http.Handler) http.Handler {
 	if len(hosts) == 0 {
 		return next
 	}
+	return onlyHosts(hosts, next)
+}
+
+// onlyHosts answers only requests for one of hosts, an IP address or
+// localhost, whether hosts is empty or not: the profiles are for whoever
+// runs the process, never for a page a browser was lured to.
+func onlyHosts(hosts []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !hostAllowed(hosts, r.Host) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")

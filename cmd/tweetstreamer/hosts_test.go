@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,6 +75,44 @@ func TestAllowedHosts(t *testing.T) {
 			resp, err := dialAs(s, host)
 			if err == nil || resp == nil || resp.StatusCode != http.StatusMisdirectedRequest {
 				t.Fatalf("dial: %v (%v), want the upgrade refused with 421", err, resp)
+			}
+		})
+	}
+}
+
+// TestTheProfilesAnswerNoRebindableName: the profiles hold the process's
+// memory, so even without -allowed-hosts they answer only an IP address,
+// localhost or a name the operator listed.
+func TestTheProfilesAnswerNoRebindableName(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		host  string
+		wants int
+	}{
+		{"an address is answered", nil, "127.0.0.1", http.StatusOK},
+		{"localhost is answered", nil, "localhost", http.StatusOK},
+		{"any other name is not, by default", nil, "rebound.example", http.StatusMisdirectedRequest},
+		{"a listed name is", []string{"-allowed-hosts", "ops.example"}, "ops.example", http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := start(t, nil, append([]string{"-debug-addr", "127.0.0.1:0"}, tt.args...)...)
+			m := regexp.MustCompile(`"serving profiles" addr=(\S+)`).FindStringSubmatch(s.logs.String())
+			if m == nil {
+				t.Fatalf("no profiles served:\n%s", s.logs)
+			}
+			req, err := http.NewRequest(http.MethodGet, m[1], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = tt.host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wants {
+				t.Fatalf("GET %s as %s: %s, want %d", m[1], tt.host, resp.Status, tt.wants)
 			}
 		})
 	}

@@ -152,7 +152,7 @@ func readyAlways() error { return nil }
 // in order.
 func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer, n node) error {
 	if cfg.debugAddr != "" {
-		stopDebug, err := serveDebug(cfg.debugAddr, logger)
+		stopDebug, err := serveDebug(cfg.debugAddr, cfg.allowedHosts, logger)
 		if err != nil {
 			return err
 		}
@@ -410,8 +410,10 @@ func displayURL(addr net.Addr) string {
 // serveDebug serves the runtime profiles on their own address, kept apart
 // from the public one so they are never exposed by accident, until the
 // returned stop is called: it closes the server and waits for its
-// goroutine, which serve owns through it.
-func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
+// goroutine, which serve owns through it. It answers only requests for an
+// IP address, localhost or one of hosts, so that no page on a name rebound
+// to this machine can read them.
+func serveDebug(addr string, hosts []string, logger *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listening on -debug-addr %s: %w", addr, err)
@@ -420,7 +422,7 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: onlyHosts(hosts, mux), ReadHeaderTimeout: 10 * time.Second}
 	var serving sync.WaitGroup
 	serving.Go(func() { _ = srv.Serve(ln) })
 	logger.Info("serving profiles", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")

@@ -26,6 +26,12 @@ const (
 	segmentMatch
 )
 
+// maxDecorated bounds the links, hashtags and marks of one card; the text
+// after the last of them is plain. Each costs some hundred bytes of
+// markup, so without a bound a text of "#a #a #a …" would make a card many
+// times its size; no real tweet has this many.
+const maxDecorated = 64
+
 // textSegment is one piece of a tweet's text. Text is always shown as
 // escaped text, whatever the kind.
 type textSegment struct {
@@ -66,7 +72,7 @@ func segmentText(s string, matched []string) []textSegment {
 	// so that most texts fill the slice without growing it.
 	g.segs = make([]textSegment, 0, 2*(len(g.tags)+len(g.marks))+5)
 	prev := ' ' // the rune before i; the start of the text counts as a space
-	for i := 0; i < len(s); {
+	for i := 0; i < len(s) && g.decorated < maxDecorated; {
 		if !isWordRune(prev) {
 			if n := linkLength(s[i:]); n > 0 {
 				g.textUntil(i)
@@ -96,10 +102,14 @@ type segmenter struct {
 	tags, marks []stream.Span
 	done        int // s[:done] is placed
 	segs        []textSegment
+	decorated   int // segments placed that are not plain
 }
 
 // add places seg, which ends at end, after what is placed.
 func (g *segmenter) add(seg textSegment, end int) {
+	if seg.Kind != segmentPlain {
+		g.decorated++
+	}
 	g.segs = append(g.segs, seg)
 	g.done = end
 }
@@ -115,6 +125,10 @@ func (g *segmenter) plainUntil(to int) {
 // matched words and the plain runs between them.
 func (g *segmenter) textUntil(to int) {
 	for {
+		if g.decorated >= maxDecorated {
+			g.plainUntil(to)
+			return
+		}
 		tag, isTag := g.nextSpan(&g.tags, to)
 		mark, isMark := g.nextSpan(&g.marks, to)
 		switch {

@@ -216,3 +216,27 @@ func FuzzSegmentText(f *testing.F) {
 		}
 	})
 }
+
+func TestACardDecoratesAtMostMaxDecoratedPieces(t *testing.T) {
+	for _, unit := range []string{"#go ", "go ", "https://a.example/go ", "#a http://b.example "} {
+		text := strings.Repeat(unit, 300)
+		segs := segmentText(text, []string{"go"})
+		var b strings.Builder
+		decorated := 0
+		for _, s := range segs {
+			b.WriteString(s.Text)
+			if s.Kind != segmentPlain {
+				decorated++
+			}
+		}
+		if b.String() != text {
+			t.Fatalf("%q: the segments do not give the text back", unit)
+		}
+		if decorated != maxDecorated {
+			t.Fatalf("%q ×300: %d decorated pieces, want the first %d", unit, decorated, maxDecorated)
+		}
+		if last := segs[len(segs)-1]; last.Kind != segmentPlain || !strings.HasSuffix(text, last.Text) {
+			t.Fatalf("%q: the text after the last decorated piece is not plain", unit)
+		}
+	}
+}

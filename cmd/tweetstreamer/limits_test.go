@@ -113,7 +113,9 @@ func TestAHugeTweetDoesNotPoisonTheBacklog(t *testing.T) {
 // recovery always moves on, and NATS (1 MB) carries it.
 func TestTheLargestTweetFitsHalfTheSmallestQueue(t *testing.T) {
 	long := func(unit string, n int) string { return strings.Repeat(unit, n/len(unit)+1)[:n] }
-	link := func(i int) string { return fmt.Sprintf("https://e.example/%d?", i) + long("a=&", stream.MaxURLBytes-25) }
+	link := func(i int) string {
+		return fmt.Sprintf("https://e.example/%d?", i) + long("a=&", stream.MaxURLBytes-25)
+	}
 	for _, c := range []struct{ name, unit, trend string }{
 		{"escaped characters", "#golang <&\x01 ", "golang"},
 		{"control characters", "\x01\x02\x03\x1f", "golang"},

@@ -65,9 +65,8 @@ type client struct {
 	roomlessSince atomic.Int64
 
 	// Owned by the reader.
-	rooms       []*room // at most MaxRoomsPerConn, in the order joined
-	customAdded int     // custom trends its joins added
-	limiter     *rate.Limiter
+	rooms   []*room // at most MaxRoomsPerConn, in the order joined
+	limiter *rate.Limiter
 }
 
 func newClient(h *Hub, conn *websocket.Conn, fc *frameConn) *client {

@@ -123,9 +123,9 @@ func (h *Hub) LocalMembers() map[string]int {
 //
 // On a following hub, a custom room's page counts as watching it on the
 // sequencing node too, which alone drops idle trends: it is told again.
-func (h *Hub) Want(name string) error {
+func (h *Hub) Want(name, addr string) error {
 	for {
-		r, err := h.roomFor(name)
+		r, err := h.roomFor(name, addr)
 		if err != nil {
 			return err
 		}

@@ -83,20 +83,10 @@ func (c *client) join(name string, m *clientMessage) {
 		c.sendRoomError(CodeTooManyRooms, fmt.Sprintf("a connection can be in at most %d rooms", c.hub.cfg.MaxRoomsPerConn), name)
 		return
 	}
-	// A join for a trend the server lacks adds it: each connection may add
-	// a few, so that one cannot fill the trend set for everyone.
-	adds := !c.hub.Has(name)
-	if adds && c.customAdded >= c.hub.cfg.MaxCustomTrendsPerConn {
-		c.sendRoomError(CodeTooManyTrends, fmt.Sprintf("a connection may add at most %d trends", c.hub.cfg.MaxCustomTrendsPerConn), name)
-		return
-	}
 	r, err := c.hub.join(c, name, m.Epoch, m.Since, m.Paused)
 	if err != nil {
 		c.sendJoinError(name, err)
 		return
-	}
-	if adds && r.custom {
-		c.customAdded++
 	}
 	c.rooms = append(c.rooms, r)
 	c.roomlessSince.Store(0)

@@ -229,7 +229,13 @@ type testClient struct {
 // locked here stops it before it reads anything.
 func (s *testServer) dial(t *testing.T, setup ...func(*testClient)) *testClient {
 	t.Helper()
-	conn, _, err := s.dialer.Dial(s.wsURL, nil)
+	return s.dialWith(t, nil, setup...)
+}
+
+// dialWith is dial with header sent in the upgrade request.
+func (s *testServer) dialWith(t *testing.T, header http.Header, setup ...func(*testClient)) *testClient {
+	t.Helper()
+	conn, _, err := s.dialer.Dial(s.wsURL, header)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

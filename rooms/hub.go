@@ -136,10 +136,12 @@ type Config struct {
 	// such as one a trusted proxy forwarded; nil, or an empty answer,
 	// means the peer's address.
 	ClientIP func(r *http.Request) string
-	// MaxCustomTrendsPerConn bounds the custom trends one connection may
-	// add over its life; a join past it is refused with too_many_trends.
-	// Zero means DefaultMaxCustomTrendsPerConn; negative means none.
-	MaxCustomTrendsPerConn int
+	// MaxCustomTrendsPerIP bounds the custom trends that the clients at one
+	// address (see ClientIP; loopback is not counted) have added and that
+	// still stand, by a join or a page (Open); past it a new trend is
+	// refused with too_many_trends. Zero means
+	// DefaultMaxCustomTrendsPerIP; negative means no client adds any.
+	MaxCustomTrendsPerIP int
 	// RoomlessTimeout closes a connection that has been in no room for
 	// this long. Zero means DefaultRoomlessTimeout.
 	RoomlessTimeout time.Duration
@@ -176,7 +178,10 @@ type Hub struct {
 	announced []announcement
 	closing   bool
 	limits    limits
-	conns     sync.WaitGroup // connection goroutines
+	// customBy counts, by client address, the custom rooms its clients
+	// added that still stand.
+	customBy map[string]int
+	conns    sync.WaitGroup // connection goroutines
 	// following is set once the hub follows a sequencing node (Follow).
 	following atomic.Bool
 	// queueBytes is each connection's queue limit: Config.QueueBytes,
@@ -233,7 +238,7 @@ func NewHub(cfg Config) (*Hub, error) {
 	setDefault(&cfg.MessageRate, DefaultMessageRate)
 	setDefault(&cfg.MaxConns, DefaultMaxConns)
 	setDefault(&cfg.MaxConnsPerIP, DefaultMaxConnsPerIP)
-	setDefault(&cfg.MaxCustomTrendsPerConn, DefaultMaxCustomTrendsPerConn)
+	setDefault(&cfg.MaxCustomTrendsPerIP, DefaultMaxCustomTrendsPerIP)
 	setDefault(&cfg.RoomlessTimeout, DefaultRoomlessTimeout)
 	setDefault(&cfg.PongWait, DefaultPongWait)
 	setDefault(&cfg.WriteWait, DefaultWriteWait)
@@ -253,6 +258,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		render:   cfg.Render,
 		clients:  make(map[*client]struct{}),
 		limits:   limits{perIP: make(map[string]int)},
+		customBy: make(map[string]int),
 		batching: cfg.FlushInterval > 0,
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
@@ -317,6 +323,11 @@ func (h *Hub) addRoomLocked(name string, custom bool, now time.Time) *room {
 func (h *Hub) removeRoomsLocked(names []string) {
 	rooms := maps.Clone(*h.rooms.Load())
 	for _, name := range names {
+		if r := rooms[name]; r != nil && r.addedBy != "" {
+			if h.customBy[r.addedBy]--; h.customBy[r.addedBy] <= 0 {
+				delete(h.customBy, r.addedBy)
+			}
+		}
 		delete(rooms, name)
 	}
 	h.rooms.Store(&rooms)
@@ -326,7 +337,7 @@ func (h *Hub) removeRoomsLocked(names []string) {
 // adding name as a custom trend when needed.
 func (h *Hub) join(c *client, name, epoch string, since *uint64, paused bool) (*room, error) {
 	for {
-		r, err := h.roomFor(name)
+		r, err := h.roomFor(name, c.ip)
 		if err != nil {
 			return nil, err
 		}
@@ -337,11 +348,19 @@ func (h *Hub) join(c *client, name, epoch string, since *uint64, paused bool) (*
 	}
 }
 
-func (h *Hub) roomFor(name string) (*room, error) {
+// roomFor returns the room for name, creating it, and adding name as a
+// custom trend, for a client at addr (see mayAddLocked) when there is none.
+func (h *Hub) roomFor(name, addr string) (*room, error) {
 	if r := h.room(name); r != nil {
 		return r, nil
 	}
 	if h.following.Load() {
+		h.mu.RLock()
+		err := h.mayAddLocked(addr)
+		h.mu.RUnlock()
+		if err != nil {
+			return nil, err
+		}
 		// The trend set is another node's: not asked with h.mu held.
 		if _, err := h.cfg.Trends.Add(name); err != nil {
 			return nil, err
@@ -351,18 +370,32 @@ func (h *Hub) roomFor(name string) (*room, error) {
 		if r := h.room(name); r != nil {
 			return r, nil
 		}
-		return h.addRoomLocked(name, true, time.Now()), nil
+		return h.addCustomRoomLocked(name, addr), nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if r := h.room(name); r != nil {
 		return r, nil
 	}
+	if err := h.mayAddLocked(addr); err != nil {
+		return nil, err
+	}
 	if _, err := h.cfg.Trends.Add(name); err != nil {
 		return nil, err
 	}
 	h.log.Info("custom trend added", "trend", name)
-	return h.addRoomLocked(name, true, time.Now()), nil
+	return h.addCustomRoomLocked(name, addr), nil
+}
+
+// addCustomRoomLocked adds the room of a custom trend that a client at
+// addr asked for, and counts it against addr.
+func (h *Hub) addCustomRoomLocked(name, addr string) *room {
+	r := h.addRoomLocked(name, true, time.Now())
+	if counted(addr) {
+		r.addedBy = addr
+		h.customBy[addr]++
+	}
+	return r
 }
 
 // Publish routes t to the rooms of the trends it matched, through the
@@ -537,8 +570,8 @@ func decodeTweet(frame []byte, item *Item) error {
 //
 // A render counts as someone watching: a custom room with no member stays
 // for IdleTrendTTL after the last page that showed it.
-func (h *Hub) Open(name string) (Snapshot, error) {
-	if err := h.Want(name); err != nil {
+func (h *Hub) Open(name, addr string) (Snapshot, error) {
+	if err := h.Want(name, addr); err != nil {
 		return Snapshot{}, err
 	}
 	r := h.room(name)

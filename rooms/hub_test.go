@@ -356,7 +356,7 @@ func TestNewConnectionsShareOneTrendListWhileOnlyCountsChange(t *testing.T) {
 func TestOpeningARoomFollowsItsTrend(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, Config{IdleTrendTTL: time.Minute})
-	snap, err := s.hub.Open("elixir")
+	snap, err := s.hub.Open("elixir", "")
 	if err != nil || snap.Room != "elixir" || snap.Epoch == "" {
 		t.Fatalf("Open(elixir) = %+v, %v; want a new room", snap, err)
 	}
@@ -365,7 +365,7 @@ func TestOpeningARoomFollowsItsTrend(t *testing.T) {
 	}
 	// A page that shows the room counts as someone watching it.
 	start := time.Now()
-	if _, err := s.hub.Open("elixir"); err != nil {
+	if _, err := s.hub.Open("elixir", ""); err != nil {
 		t.Fatal(err)
 	}
 	s.hub.sweepIdle(start.Add(59 * time.Second))
@@ -385,11 +385,11 @@ func TestOpeningRoomsStopsAtTheTrendLimit(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, Config{}) // golang and rust, in a set of 10
 	for i := range 8 {
-		if _, err := s.hub.Open(fmt.Sprintf("t%d", i)); err != nil {
+		if _, err := s.hub.Open(fmt.Sprintf("t%d", i), ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.hub.Open("one-too-many"); !errors.Is(err, stream.ErrTooManyTrends) {
+	if _, err := s.hub.Open("one-too-many", ""); !errors.Is(err, stream.ErrTooManyTrends) {
 		t.Errorf("Open past the limit: %v, want ErrTooManyTrends", err)
 	}
 }

@@ -17,9 +17,9 @@ const (
 	// DefaultMaxConnsPerIP is one address's connections at once, enough
 	// for a conference hall behind one NAT.
 	DefaultMaxConnsPerIP = 500
-	// DefaultMaxCustomTrendsPerConn is how many custom trends one
-	// connection may add.
-	DefaultMaxCustomTrendsPerConn = 5
+	// DefaultMaxCustomTrendsPerIP is how many standing custom trends the
+	// clients at one address may have added: a few columns of one's own.
+	DefaultMaxCustomTrendsPerIP = 5
 	// DefaultRoomlessTimeout is how long a connection may stay in no room.
 	DefaultRoomlessTimeout = 10 * time.Minute
 )
@@ -80,22 +80,59 @@ func (h *Hub) release(ip string) {
 
 // clientIP is the address a request counts against: Config.ClientIP's
 // answer, or the peer's address.
+// An IPv6 /64 is one host's network, whose addresses it picks at will;
+// IPv6 clients are counted by it.
 func (h *Hub) clientIP(r *http.Request) string {
+	ip := ""
 	if h.cfg.ClientIP != nil {
-		if ip := h.cfg.ClientIP(r); ip != "" {
-			return ip
+		ip = h.cfg.ClientIP(r)
+	}
+	if ip == "" {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr
 		}
+		ip = host
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	addr, err := netip.ParseAddr(ip)
+	switch {
+	case err != nil:
+		return ip
+	case addr.Is4In6() || addr.Is4():
+		return addr.Unmap().String()
+	case addr.IsLoopback():
+		return addr.String()
 	}
-	return host
+	p, _ := addr.WithZone("").Prefix(64)
+	return p.String()
 }
+
+// ClientAddr is the address the limits count a request's client by, as a
+// connection's (see Config.ClientIP): for Open, on behalf of a page.
+func (h *Hub) ClientAddr(r *http.Request) string { return h.clientIP(r) }
 
 func isLoopback(ip string) bool {
 	addr, err := netip.ParseAddr(ip)
 	return err == nil && addr.Unmap().IsLoopback()
+}
+
+// counted reports whether the custom trends of a client at addr count
+// against MaxCustomTrendsPerIP: a loopback client is a proxy on the same
+// machine or a load test, which speak for many.
+func counted(addr string) bool { return addr != "" && !isLoopback(addr) }
+
+// mayAddLocked refuses a new custom trend for a client at addr past
+// MaxCustomTrendsPerIP. h.mu is held.
+func (h *Hub) mayAddLocked(addr string) error {
+	limit := h.cfg.MaxCustomTrendsPerIP
+	switch {
+	case limit < 0:
+		return &Error{Code: CodeTooManyTrends, Message: "this server follows only its own trends"}
+	case counted(addr) && h.customBy[addr] >= limit:
+		return &Error{Code: CodeTooManyTrends, Message: fmt.Sprintf(
+			"one address may add at most %d trends; each goes once no one has watched it for %s", limit, h.cfg.IdleTrendTTL)}
+	}
+	return nil
 }
 
 // closeRoomless closes the connections that have been in no room for

@@ -28,6 +28,12 @@ func (s *testServer) dialAs(t *testing.T, ip string) (*websocket.Conn, *http.Res
 
 func testClientIP(r *http.Request) string { return r.Header.Get("X-Test-IP") }
 
+// dialClient is dial for a client that claims to come from ip.
+func (s *testServer) dialClient(t *testing.T, ip string) *testClient {
+	t.Helper()
+	return s.dialWith(t, http.Header{"X-Test-IP": {ip}})
+}
+
 func TestConnectionLimits(t *testing.T) {
 	t.Parallel()
 	t.Run("past MaxConns an upgrade gets 503 and Retry-After, and a slot freed is taken again", func(t *testing.T) {
@@ -67,31 +73,55 @@ func TestConnectionLimits(t *testing.T) {
 		}
 	})
 
-	t.Run("a connection may add MaxCustomTrendsPerConn trends, and join any that exist", func(t *testing.T) {
-		s := newTestServer(t, Config{MaxCustomTrendsPerConn: 2})
-		c := s.dial(t)
-		c.join("elixir")
-		c.join("zig")
-		c.send(map[string]any{"type": "join", "room": "haskell"})
-		m := c.expect("error", "haskell")
-		if m.Code != CodeTooManyTrends || !strings.Contains(m.Message, "at most 2") {
-			t.Fatalf("third custom trend: %+v, want too_many_trends saying at most 2", m)
+	t.Run("an IPv6 host is counted by its /64, which it picks its addresses from", func(t *testing.T) {
+		s := newTestServer(t, Config{MaxConnsPerIP: 2, ClientIP: testClientIP})
+		s.dialAs(t, "2001:db8::1")
+		s.dialAs(t, "2001:db8::2")
+		if _, resp := s.dialAs(t, "2001:db8::ffff:3"); resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("a third address of one /64: %+v, want 429", resp)
 		}
-		if s.hub.Has("haskell") {
-			t.Fatal("the refused trend was added")
+		if _, resp := s.dialAs(t, "2001:db8:0:1::1"); resp != nil {
+			t.Fatalf("another /64 was refused with %d", resp.StatusCode)
 		}
-		c.join("golang") // configured
-		other := s.dial(t)
-		other.join("haskell")
-		c.join("haskell") // exists now: joining it adds nothing
 	})
 
-	t.Run("a negative MaxCustomTrendsPerConn lets a connection add none", func(t *testing.T) {
-		s := newTestServer(t, Config{MaxCustomTrendsPerConn: -1})
+	t.Run("one address may have added MaxCustomTrendsPerIP standing trends, by joins or pages", func(t *testing.T) {
+		s := newTestServer(t, Config{MaxCustomTrendsPerIP: 2, ClientIP: testClientIP, IdleTrendTTL: 100 * time.Millisecond, StatsInterval: 20 * time.Millisecond})
+		a := s.dialClient(t, "192.0.2.1")
+		a.join("elixir")
+		a.join("zig")
+		b := s.dialClient(t, "192.0.2.1") // another connection, the same address
+		b.send(map[string]any{"type": "join", "room": "haskell"})
+		if m := b.expect("error", "haskell"); m.Code != CodeTooManyTrends || !strings.Contains(m.Message, "at most 2") {
+			t.Fatalf("a third trend from one address: %+v, want too_many_trends saying at most 2", m)
+		}
+		if _, err := s.hub.Open("ocaml", "192.0.2.1"); err == nil {
+			t.Fatal("a page added a trend past the address's limit")
+		} else if e, ok := Refusal(err); !ok || e.Code != CodeTooManyTrends {
+			t.Fatalf("a page past the limit: %v, want too_many_trends", err)
+		}
+		if s.hub.Has("haskell") || s.hub.Has("ocaml") {
+			t.Fatal("a refused trend was added")
+		}
+		s.dialClient(t, "192.0.2.9").join("haskell") // another address
+		b.join("haskell")                            // it stands now: joining it adds nothing
+		b.join("golang")                             // configured
+		if _, err := s.hub.Open("ocaml", "127.0.0.1"); err != nil {
+			t.Fatalf("loopback is not counted, yet: %v", err)
+		}
+
+		a.send(map[string]any{"type": "leave", "room": "elixir"})
+		a.expect("left", "elixir")
+		eventually(t, "elixir idles away", func() bool { return !s.hub.Has("elixir") })
+		b.join("erlang") // the address has one standing trend of its own again
+	})
+
+	t.Run("a negative MaxCustomTrendsPerIP lets no client add a trend", func(t *testing.T) {
+		s := newTestServer(t, Config{MaxCustomTrendsPerIP: -1})
 		c := s.dial(t)
 		c.send(map[string]any{"type": "join", "room": "elixir"})
-		if m := c.expect("error", "elixir"); m.Code != CodeTooManyTrends {
-			t.Fatalf("got %+v, want too_many_trends", m)
+		if m := c.expect("error", "elixir"); m.Code != CodeTooManyTrends || !strings.Contains(m.Message, "only its own trends") {
+			t.Fatalf("got %+v, want too_many_trends saying so", m)
 		}
 		c.join("golang")
 	})

@@ -52,7 +52,8 @@ type room struct {
 	mu sync.Mutex
 	// custom rooms were added by a join and are dropped when idle.
 	custom  bool
-	deleted bool // set when the hub dropped the room; a join then retries
+	addedBy string // the client address a custom room counts against; h.mu guards it
+	deleted bool   // set when the hub dropped the room; a join then retries
 	// epoch and seq are the latest position this node knows of, from what
 	// was delivered and from the histories read; last is the last seq the
 	// broker delivered. On a web node a history can be ahead of the

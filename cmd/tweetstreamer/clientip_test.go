@@ -52,3 +52,29 @@ func TestMaxConnsRefusesTheUpgrade(t *testing.T) {
 		t.Fatalf("second connection: %v %+v, want 503 with Retry-After", err, resp)
 	}
 }
+
+// TestCustomTrendsAreCountedByAddressOverHTTPToo: a page that shows a
+// column adds its trend as a join would, so the per-address limit holds
+// for /column and /?open, for the address a trusted proxy names.
+func TestCustomTrendsAreCountedByAddressOverHTTPToo(t *testing.T) {
+	s := start(t, nil, "-trusted-proxies", "127.0.0.1", "-max-trends-per-ip", "2", "-max-trends", "50")
+	getFrom := func(addr, path string) (int, string) {
+		t.Helper()
+		return getWith(t, s, path, func(r *http.Request) { r.Header.Set("X-Forwarded-For", addr) })
+	}
+	for _, room := range []string{"spam0", "spam1"} {
+		if code, body := getFrom("203.0.113.5", "/column?room="+room); code != http.StatusOK {
+			t.Fatalf("/column?room=%s: %d %q", room, code, body)
+		}
+	}
+	code, body := getFrom("203.0.113.5", "/column?room=spam2")
+	if code != http.StatusConflict || !strings.Contains(body, "at most 2") {
+		t.Fatalf("a third trend from one address: %d %q, want 409 saying at most 2", code, body)
+	}
+	if _, body := getFrom("203.0.113.5", "/?open=spam3"); !strings.Contains(body, "at most 2") {
+		t.Fatal("the page's follow box does not say why spam3 was not opened")
+	}
+	if code, body := getFrom("203.0.113.6", "/column?room=spam2"); code != http.StatusOK {
+		t.Fatalf("another address: %d %q", code, body)
+	}
+}

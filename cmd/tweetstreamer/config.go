@@ -50,7 +50,7 @@ var roleIgnores = map[string]func(flag string) bool{
 	},
 	"ingest": func(f string) bool {
 		switch f {
-		case "max-rooms", "allowed-origins", "flush-interval", "max-conns", "max-conns-per-ip", "trusted-proxies", "max-trends-per-conn", "roomless-timeout":
+		case "max-rooms", "allowed-origins", "flush-interval", "max-conns", "max-conns-per-ip", "trusted-proxies", "max-trends-per-ip", "roomless-timeout":
 			return true
 		}
 		return false
@@ -186,7 +186,7 @@ func parseConfig(args []string, environ []string, stdout io.Writer) (config, err
 		fs.IntVar(&cfg.maxConns, "max-conns", rooms.DefaultMaxConns, "WebSocket connections this process holds at once; past it a connection is refused with 503 and Retry-After")
 		fs.IntVar(&cfg.maxConnsPerIP, "max-conns-per-ip", rooms.DefaultMaxConnsPerIP, "connections from one client address at once (loopback not counted); past it 429 and Retry-After")
 		fs.Var(listFlag{&cfg.trustedProxies}, "trusted-proxies", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For names the client, for -max-conns-per-ip")
-		fs.IntVar(&cfg.maxCustomTrends, "max-trends-per-conn", rooms.DefaultMaxCustomTrendsPerConn, "custom trends one connection may add; a join past it is refused")
+		fs.IntVar(&cfg.maxCustomTrends, "max-trends-per-ip", rooms.DefaultMaxCustomTrendsPerIP, "custom trends the clients at one address may have added that still stand (loopback not counted; 0: no client adds any); past it a new one is refused")
 		fs.DurationVar(&cfg.roomlessTimeout, "roomless-timeout", rooms.DefaultRoomlessTimeout, "how long a connection may stay in no room before it is closed (the page opens it again)")
 		fs.DurationVar(&cfg.flushInterval, "flush-interval", rooms.DefaultFlushInterval, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
 		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
@@ -325,7 +325,7 @@ func (c config) validate() error {
 	case c.maxConnsPerIP < 1:
 		return bad("-max-conns-per-ip must be at least 1")
 	case c.maxCustomTrends < 0:
-		return bad("-max-trends-per-conn must not be negative")
+		return bad("-max-trends-per-ip must not be negative")
 	case c.roomlessTimeout <= 0:
 		return bad("-roomless-timeout must be above 0")
 	case c.flushInterval < 0:

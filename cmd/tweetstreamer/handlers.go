@@ -60,7 +60,7 @@ func handleIndex(logger *slog.Logger, cfg config, hub *rooms.Hub, live *live) ht
 				dropped = append(dropped, room)
 				continue
 			}
-			col, err := columnModel(hub, room, mayFollow(r, "document"))
+			col, err := columnModel(hub, r, room, mayFollow(r, "document"))
 			if err != nil {
 				msg, _ := refusal(logger, room, err)
 				refused = append(refused, msg)
@@ -89,7 +89,7 @@ func handleColumn(logger *slog.Logger, hub *rooms.Hub) http.Handler {
 			http.Error(w, msg, status)
 			return
 		}
-		col, err := columnModel(hub, listedRoom(hub, room), mayFollow(r, "empty"))
+		col, err := columnModel(hub, r, listedRoom(hub, room), mayFollow(r, "empty"))
 		if err != nil {
 			msg, status := refusal(logger, room, err)
 			http.Error(w, msg, status)
@@ -238,11 +238,11 @@ func mayFollow(r *http.Request, dest string) bool {
 
 // columnModel is the column of room: followed, when follow is set (see
 // Hub.Open), else as it is, empty when there is no room yet.
-func columnModel(hub *rooms.Hub, room string, follow bool) (views.ColumnModel, error) {
+func columnModel(hub *rooms.Hub, r *http.Request, room string, follow bool) (views.ColumnModel, error) {
 	var snap rooms.Snapshot
 	if follow {
 		var err error
-		if snap, err = hub.Open(room); err != nil {
+		if snap, err = hub.Open(room, hub.ClientAddr(r)); err != nil {
 			return views.ColumnModel{}, err
 		}
 	} else if s, ok := hub.Snapshot(room); ok {

@@ -13,11 +13,17 @@ import (
 // getAs requests path from s with the Host header set to host.
 func getAs(t *testing.T, s *server, host, path string) (int, string) {
 	t.Helper()
+	return getWith(t, s, path, func(r *http.Request) { r.Host = host })
+}
+
+// getWith requests path from s, the request changed by edit first.
+func getWith(t *testing.T, s *server, path string, edit func(*http.Request)) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Host = host
+	edit(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

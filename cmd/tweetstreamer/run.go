@@ -121,23 +121,23 @@ func newHub(cfg config, logger *slog.Logger, trends rooms.TrendSet, broker rooms
 		RenderTrends: func(list []rooms.Summary) (string, error) {
 			return views.HTML(views.TrendItems(trendItems(list), views.Links{}))
 		},
-		Logger:                 logger,
-		History:                cfg.history,
-		MaxRoomsPerConn:        cfg.maxRooms,
-		IdleTrendTTL:           cfg.idleTrendTTL,
-		FlushInterval:          flushInterval(cfg.flushInterval),
-		AllowedOrigins:         cfg.allowedOrigins,
-		MaxConns:               cfg.maxConns,
-		MaxConnsPerIP:          cfg.maxConnsPerIP,
-		ClientIP:               clientIP(proxies),
-		MaxCustomTrendsPerConn: customTrendsPerConn(cfg.maxCustomTrends),
-		RoomlessTimeout:        cfg.roomlessTimeout,
+		Logger:               logger,
+		History:              cfg.history,
+		MaxRoomsPerConn:      cfg.maxRooms,
+		IdleTrendTTL:         cfg.idleTrendTTL,
+		FlushInterval:        flushInterval(cfg.flushInterval),
+		AllowedOrigins:       cfg.allowedOrigins,
+		MaxConns:             cfg.maxConns,
+		MaxConnsPerIP:        cfg.maxConnsPerIP,
+		ClientIP:             clientIP(proxies),
+		MaxCustomTrendsPerIP: customTrendsPerIP(cfg.maxCustomTrends),
+		RoomlessTimeout:      cfg.roomlessTimeout,
 	})
 }
 
-// customTrendsPerConn maps the flag, where 0 means a connection may add
-// none, to rooms.Config, where that is a negative count.
-func customTrendsPerConn(n int) int {
+// customTrendsPerIP maps the flag, where 0 means no client may add a
+// trend, to rooms.Config, where that is a negative count.
+func customTrendsPerIP(n int) int {
 	if n == 0 {
 		return -1
 	}

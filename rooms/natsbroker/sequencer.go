@@ -161,7 +161,9 @@ func (s *Sequencer) historyReply(data []byte) historyReply {
 // trendWanter is what the ingest node's hub does for a web node's join of
 // a custom trend. *rooms.Hub implements it.
 type trendWanter interface {
-	Want(name string) error
+	// Want keeps the room for name; addr is the client's address, empty
+	// here: the web node that asks has counted its own clients' trends.
+	Want(name, addr string) error
 }
 
 // serveTrends answers the web nodes' requests to follow a custom trend.
@@ -171,7 +173,7 @@ func serveTrends(conn *Conn, hub trendWanter, logger *slog.Logger) (*nats.Subscr
 		var reply trendReply
 		if err := decode(m.Data, &req); err != nil {
 			reply.Error = &wireError{Code: codeBadTrend, Message: "a trend request must name a trend"}
-		} else if err := hub.Want(req.Trend); err != nil {
+		} else if err := hub.Want(req.Trend, ""); err != nil {
 			reply.Error = trendError(err)
 		} else {
 			reply.Added = true

@@ -122,7 +122,7 @@ func TestSequencerAnswersHistoryInPagesUnderTheLimit(t *testing.T) {
 // wanter is a trend set behind a hub, for the trend requests.
 type wanter struct{ trends *stream.Trends }
 
-func (w wanter) Want(name string) error { _, err := w.trends.Add(name); return err }
+func (w wanter) Want(name, _ string) error { _, err := w.trends.Add(name); return err }
 
 func TestTrendRequestsAnswerAsTheTrendSetWould(t *testing.T) {
 	ns := startNATS(t)

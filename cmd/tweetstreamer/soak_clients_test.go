@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +53,8 @@ const (
 	// soakSlowRooms is how many rooms a slow client joins: enough that
 	// even its first backlogs overflow its queue.
 	soakSlowRooms = 8
+	// soakTimeline is the step of the figures counted over time.
+	soakTimeline = 5 * time.Second
 	// soakSlowRcvBuf is a slow client's socket receive buffer, small so
 	// that the kernel does not hide its slowness from the server for long.
 	soakSlowRcvBuf = 8 << 10
@@ -115,12 +116,13 @@ type soakTally struct {
 	joins, leaves uint64
 	pauses        uint64
 	resumes       uint64
-	reconnects    uint64 // reconnections the client chose
-	redials       uint64 // reconnections after the server ended a connection
-	recovered     uint64 // recovery joins answered recovered: true
-	unrecovered   uint64 // recovery joins answered recovered: false
-	newEpochs     uint64 // fresh joined messages sent to a member
-	unavailable   uint64 // joins refused with unavailable
+	reconnects    uint64   // reconnections the client chose
+	redials       uint64   // reconnections after the server ended a connection
+	recovered     uint64   // recovery joins answered recovered: true
+	unrecovered   uint64   // recovery joins answered recovered: false
+	newEpochs     uint64   // fresh joined messages sent to a member
+	unavailable   uint64   // joins refused with unavailable
+	unavailableBy []uint64 // the same, by soakTimeline of the run
 	// serverCloses counts the close frames the server ended a
 	// connection with, by code and reason, when the client had not
 	// closed it. None is due to a client that reads.
@@ -210,6 +212,12 @@ func (t *soakTally) add(o *soakTally) {
 	t.unrecovered += o.unrecovered
 	t.newEpochs += o.newEpochs
 	t.unavailable += o.unavailable
+	for i, n := range o.unavailableBy {
+		for len(t.unavailableBy) <= i {
+			t.unavailableBy = append(t.unavailableBy, 0)
+		}
+		t.unavailableBy[i] += n
+	}
 	t.dropped += o.dropped
 	t.closesUnanswered += o.closesUnanswered
 	t.closesTimedOut += o.closesTimedOut
@@ -656,6 +664,11 @@ func (c *soakClient) account(frame []byte) {
 				// NATS or the ingest node is away: the room is
 				// refused, for now.
 				c.tally.unavailable++
+				i := int(time.Since(c.began) / soakTimeline)
+				for len(c.tally.unavailableBy) <= i {
+					c.tally.unavailableBy = append(c.tally.unavailableBy, 0)
+				}
+				c.tally.unavailableBy[i]++
 				delete(c.rooms, m.Room)
 				continue
 			}
@@ -755,6 +768,32 @@ type hostileKind struct {
 	// error message with errorCode, the connection staying open.
 	closeCode int
 	errorCode string
+	// joinFirst joins the room, and waits for the answer, before the
+	// frames: a flood of joins of a room the connection is in is answered
+	// at once, where each first join may wait on the room's history.
+	joinFirst bool
+}
+
+// joinBefore joins room on conn and waits for the answer, joined or
+// unavailable, reporting whether one came within soakAnswerWait.
+func joinBefore(conn *websocket.Conn, room string) bool {
+	_ = conn.SetWriteDeadline(time.Now().Add(soakWriteWait))
+	if conn.WriteMessage(websocket.TextMessage, joinMessage(room, nil)) != nil {
+		return false
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(soakAnswerWait))
+	var m soakMessage
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			return false
+		}
+		for line := range bytes.SplitSeq(data, []byte("\n")) {
+			if parseSoakMessage(line, &m) == nil && m.Room == room && (m.Type == "joined" || m.Type == "error") {
+				return true
+			}
+		}
+	}
 }
 
 var hostileKinds = []hostileKind{
@@ -783,7 +822,7 @@ var hostileKinds = []hostileKind{
 	{name: "close of one byte", closeCode: websocket.CloseProtocolError, frames: func(conn *websocket.Conn, _ *rand.Rand, _ string) (int, error) {
 		return 1, conn.WriteControl(websocket.CloseMessage, []byte{3}, time.Now().Add(soakWriteWait))
 	}},
-	{name: "join flood", errorCode: "rate_limited", frames: func(conn *websocket.Conn, _ *rand.Rand, room string) (int, error) {
+	{name: "join flood", errorCode: "rate_limited", joinFirst: true, frames: func(conn *websocket.Conn, _ *rand.Rand, room string) (int, error) {
 		msg := joinMessage(room, nil)
 		for i := range soakFlood {
 			if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
@@ -824,6 +863,10 @@ func hostile(ctx context.Context, url string, kind hostileKind, rng *rand.Rand, 
 	}
 	defer conn.Close()
 	tally.conns[kind.name]++
+	if kind.joinFirst && !joinBefore(conn, room) {
+		tally.late++
+		return
+	}
 	_ = conn.SetWriteDeadline(time.Now().Add(soakWriteWait))
 	n, err := kind.frames(conn, rng, room)
 	tally.frames += uint64(n)
@@ -845,7 +888,7 @@ func hostile(ctx context.Context, url string, kind hostileKind, rng *rand.Rand, 
 			case kind.closeCode != 0 && errors.As(err, &ce) && ce.Code == kind.closeCode:
 				tally.answers++
 				tally.answered[kind.name]++
-			case errors.Is(err, os.ErrDeadlineExceeded):
+			case isTimeout(err):
 				// Counted, not failed: the soak asserts no speed, and a
 				// starved machine may take this long. What does come
 				// must be right, and every kind must be answered at
@@ -890,6 +933,13 @@ func hostile(ctx context.Context, url string, kind hostileKind, rng *rand.Rand, 
 			return
 		}
 	}
+}
+
+// isTimeout tells a read deadline that passed: gorilla/websocket keeps
+// only the text and the Timeout method of the network's error.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // runHostile opens hostile connections to urls, one at a time, each kind

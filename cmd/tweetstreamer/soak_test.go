@@ -302,6 +302,7 @@ func soak(t *testing.T, shape soakShape, seed uint64, cluster bool) {
 	t.Logf("deliveries %d, skipped %d messages covering %d seqs (%d to slow clients)", total.deliveries, total.skippedMsgs, total.skippedSeqs, slowSkipped)
 	t.Logf("joins %d, leaves %d, pauses %d, resumes %d; reconnects %d (recovered %d, not recovered %d), redials after the server closed %d, new epochs %d, unavailable %d",
 		total.joins, total.leaves, total.pauses, total.resumes, total.reconnects, total.recovered, total.unrecovered, total.redials, total.newEpochs, total.unavailable)
+	t.Logf("joins refused unavailable, by %s of the run: %v", soakTimeline, total.unavailableBy)
 	t.Logf("connections dropped with no close frame: %d; client closes answered by closing the socket: %d, not answered within %s: %d; dial failures %d", total.dropped, total.closesUnanswered, soakAnswerWait, total.closesTimedOut, total.dialFailures)
 	t.Logf("hostile: %d frames on %d connections, %d answers as the protocol says, %d connections with no answer within %s; connections by kind %v", hostileAll.frames, sumCounts(hostileAll.conns), hostileAll.answers, hostileAll.late, soakAnswerWait, hostileAll.conns)
 	t.Logf("goroutines %d before, %d after; heap %.1f MiB before, %.1f MiB after", goroutinesBefore, goroutinesAfter, mib(heapBefore), mib(heapAfter))

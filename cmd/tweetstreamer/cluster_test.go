@@ -63,14 +63,21 @@ func startCluster(t *testing.T, ingestArgs ...string) *cluster {
 // waitReady waits until the node's /readyz answers 200.
 func (s *server) waitReady(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	s.waitReadyWithin(t, 10*time.Second)
+}
+
+// waitReadyWithin waits until the node's /readyz answers 200, failing
+// after d.
+func (s *server) waitReadyWithin(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		resp, body := s.get(t, "/readyz")
 		if resp.StatusCode == 200 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s/readyz still %d %q\nlogs:\n%s", s.url, resp.StatusCode, body, s.logs)
+			t.Fatalf("%s/readyz still %d %q after %s\nlogs:\n%s", s.url, resp.StatusCode, body, d, s.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -22,6 +22,9 @@ var (
 	// DisconnectBadData: a text message that is not UTF-8 (1007, invalid
 	// frame payload data), which RFC 6455 §8.1 says fails the connection.
 	DisconnectBadData = Disconnect{Code: websocket.CloseInvalidFramePayloadData, Reason: "text not UTF-8"}
+	// DisconnectUnsupported: a binary message, where the protocol's are
+	// text (1003, unsupported data).
+	DisconnectUnsupported = Disconnect{Code: websocket.CloseUnsupportedData, Reason: "binary messages are not accepted"}
 	// DisconnectProtocol: the client broke the framing rules the library
 	// lets through, such as a close frame of one byte (1002, protocol
 	// error).

@@ -16,6 +16,7 @@ func TestDisconnectsAreTheProtocolsCloseCodes(t *testing.T) {
 		{"a client that reads nothing is a policy violation", DisconnectTooSlow, 1008, "too slow"},
 		{"a failure handling a message is an internal error", DisconnectInternal, 1011, "internal error"},
 		{"a text message that is not UTF-8 is invalid payload data", DisconnectBadData, 1007, "text not UTF-8"},
+		{"a binary message is unsupported data", DisconnectUnsupported, 1003, "binary messages are not accepted"},
 		{"a framing rule broken is a protocol error", DisconnectProtocol, 1002, "protocol error"},
 		{"a socket already gone gets no close frame", DisconnectGone, 0, ""},
 	}

@@ -18,7 +18,7 @@ import (
 // sends what it likes: the server's reasons (disconnect.go) for what a
 // client does, and the library's 1009 for a message over the read limit.
 var closeCodes = []int{
-	DisconnectBadData.Code, DisconnectProtocol.Code, DisconnectTooSlow.Code,
+	DisconnectBadData.Code, DisconnectProtocol.Code, DisconnectTooSlow.Code, DisconnectUnsupported.Code,
 	websocket.CloseMessageTooBig, websocket.CloseNormalClosure,
 }
 

@@ -145,3 +145,19 @@ func TestConnectionLimits(t *testing.T) {
 		member.expect("joined", "golang") // still open: a repeated join is answered
 	})
 }
+
+func TestABinaryMessageClosesWith1003(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, Config{})
+	c := s.dial(t)
+	if err := c.conn.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"join","room":"golang"}`)); err != nil {
+		t.Fatal(err)
+	}
+	var ce *websocket.CloseError
+	if err := c.closeError(); !errors.As(err, &ce) || ce.Code != websocket.CloseUnsupportedData {
+		t.Fatalf("closed with %v, want 1003", err)
+	}
+	if n := membersOf(s, "golang"); n != 0 {
+		t.Fatalf("the binary join was taken: golang has %d members", n)
+	}
+}

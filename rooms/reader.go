@@ -109,7 +109,14 @@ func (c *client) readMessage() {
 		}
 		return
 	}
-	if kind == websocket.TextMessage && !utf8.Valid(data) {
+	if kind != websocket.TextMessage {
+		// The protocol's messages are text; RFC 6455 §7.4.1 gives 1003 for
+		// a kind of data the endpoint does not take.
+		c.log().Info("closing connection: a binary message")
+		c.stop(DisconnectUnsupported)
+		return
+	}
+	if !utf8.Valid(data) {
 		// JSON's decoder would take it, with U+FFFD for the bad bytes,
 		// and a join would make a room of a name the client never sent.
 		c.log().Info("closing connection: a text message that is not UTF-8")

@@ -820,7 +820,7 @@ var hostileKinds = []hostileKind{
 	{name: "unknown type", errorCode: "bad_request", frames: func(conn *websocket.Conn, _ *rand.Rand, room string) (int, error) {
 		return 1, conn.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"subscribe","room":%q}`, room))
 	}},
-	{name: "binary frame", errorCode: "bad_request", frames: func(conn *websocket.Conn, rng *rand.Rand, _ string) (int, error) {
+	{name: "binary frame", closeCode: websocket.CloseUnsupportedData, frames: func(conn *websocket.Conn, rng *rand.Rand, _ string) (int, error) {
 		b := make([]byte, 1+rng.IntN(64))
 		for i := range b {
 			b[i] = byte(rng.IntN(256))

@@ -13,10 +13,15 @@ type entry struct {
 	seq   uint64 // a tweet's seq; zero for other messages
 
 	// A skip stands in, at the place of the oldest one, for tweets dropped
-	// from this queue: they become one `skipped` message.
+	// from this queue: they become one `skipped` message. count is also
+	// set on an encoded `skipped` message, for the metrics.
 	skip     bool
 	from, to uint64
 	count    uint64
+
+	// ingestedAt is when a live tweet was ingested, in Unix nanoseconds,
+	// for the latency the writer observes; zero for anything else.
+	ingestedAt int64
 }
 
 func (e *entry) isTweet() bool { return e.seq != 0 && !e.skip }
@@ -34,6 +39,8 @@ type queue struct {
 	limit   int
 	// hardLimit bounds the queue whatever it holds.
 	hardLimit int
+	// dropped is set when a tweet was dropped since the last take.
+	dropped bool
 }
 
 func newQueue(limit int) queue {
@@ -75,6 +82,7 @@ func (q *queue) dropOldestTweet() bool {
 	}
 	e := &q.entries[i]
 	q.bytes -= len(e.frame)
+	q.dropped = true
 	// Everything between head and i is a control message or a skip, and
 	// there are few of them: look back for this room's skip, unless a
 	// control message of the room (a leave, a join) stands between.
@@ -105,6 +113,14 @@ func (q *queue) take(dst []entry) []entry {
 	clear(q.entries)
 	q.entries, q.head, q.bytes = q.entries[:0], 0, 0
 	return dst
+}
+
+// takeDropped reports whether tweets were dropped since it was last
+// called, and starts counting afresh.
+func (q *queue) takeDropped() bool {
+	dropped := q.dropped
+	q.dropped = false
+	return dropped
 }
 
 // release lets an empty queue's storage go: an idle connection holds none.

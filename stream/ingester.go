@@ -67,6 +67,9 @@ type Ingester struct {
 	MaxBackoff time.Duration
 
 	received, matched, unmatched, retracted, restarts atomic.Uint64
+	// newest is the latest CreatedAt of a tweet received, in Unix
+	// nanoseconds.
+	newest atomic.Int64
 
 	mu        sync.Mutex // guards state and lastError
 	state     string
@@ -93,6 +96,9 @@ type IngestStats struct {
 	State string
 	// LastError is the most recent failure of the source; empty if none.
 	LastError string
+	// NewestCreatedAt is the latest created_at of the tweets received:
+	// how far behind the source is runs from there. Zero before the first.
+	NewestCreatedAt time.Time
 }
 
 // Stats returns the current counters. It is safe to call concurrently with
@@ -104,14 +110,19 @@ func (in *Ingester) Stats() IngestStats {
 	if state == "" {
 		state = stateStarting
 	}
+	var newest time.Time
+	if n := in.newest.Load(); n != 0 {
+		newest = time.Unix(0, n)
+	}
 	return IngestStats{
-		Received:  in.received.Load(),
-		Matched:   in.matched.Load(),
-		Unmatched: in.unmatched.Load(),
-		Retracted: in.retracted.Load(),
-		Restarts:  in.restarts.Load(),
-		State:     state,
-		LastError: lastError,
+		NewestCreatedAt: newest,
+		Received:        in.received.Load(),
+		Matched:         in.matched.Load(),
+		Unmatched:       in.unmatched.Load(),
+		Retracted:       in.retracted.Load(),
+		Restarts:        in.restarts.Load(),
+		State:           state,
+		LastError:       lastError,
 	}
 }
 
@@ -200,6 +211,7 @@ func (s *ingestSink) Tweet(t Tweet) {
 	t.IngestedAt = time.Now()
 	s.arrived()
 	s.in.received.Add(1)
+	s.in.noteCreated(t.CreatedAt, t.IngestedAt)
 	if s.in.Observe != nil {
 		s.in.Observe(&t)
 	}
@@ -210,6 +222,24 @@ func (s *ingestSink) Tweet(t Tweet) {
 	}
 	s.in.matched.Add(1)
 	s.in.Publisher.Publish(t, matched)
+}
+
+// noteCreated keeps created as the newest CreatedAt if it is later than
+// the one kept; a created_at after ingested, from a clock ahead of ours,
+// counts as ingested, so one bad timestamp cannot hide the lag for good.
+// Sources deliver in about the order tweets were written, so the
+// compare-and-swap seldom retries.
+func (in *Ingester) noteCreated(created, ingested time.Time) {
+	if created.IsZero() {
+		return
+	}
+	n := min(created.UnixNano(), ingested.UnixNano())
+	for {
+		old := in.newest.Load()
+		if n <= old || in.newest.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }
 
 // Retract passes the retraction on.

@@ -37,6 +37,8 @@ const (
 	// countUntracked is how many trends are left out of the track for
 	// being longer than Twitter allows.
 	countUntracked = "untracked_trends"
+	// stream.CountReconnects counts the returns to connecting from
+	// another state: each stream lost and opened again.
 )
 
 // statusBoard is the source's state, which Status reads from other
@@ -65,6 +67,9 @@ func newStatusBoard(logger *slog.Logger, now time.Time) *statusBoard {
 func (b *statusBoard) set(now time.Time, state stream.SourceState, retryAt time.Time, reason string, attrs ...any) {
 	b.mu.Lock()
 	changed := state != b.status.State
+	if changed && state == stream.SourceConnecting && b.status.State != "" {
+		b.counts[stream.CountReconnects]++
+	}
 	if changed {
 		b.status.State, b.status.Since = state, now
 	}

@@ -71,7 +71,7 @@ var ErrorCodes = [...]string{
 // LatencyBuckets are the upper bounds of Metrics.Latency's buckets: from
 // well under a flush interval (20 ms by default) to writeWait, past which
 // a write has failed anyway.
-var LatencyBuckets = []time.Duration{
+var LatencyBuckets = [...]time.Duration{
 	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond, 10 * time.Millisecond,
 	25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond,
 	500 * time.Millisecond, time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
@@ -133,17 +133,12 @@ func (m *hubCounters) countRecovery(recovered bool) {
 // latencyHistogram counts observations in LatencyBuckets with atomic adds:
 // two per observation.
 type latencyHistogram struct {
-	counts [len(latencyBounds) + 1]atomic.Uint64
+	counts [len(LatencyBuckets) + 1]atomic.Uint64
 	sum    atomic.Int64 // nanoseconds
 }
 
-// latencyBounds are LatencyBuckets in nanoseconds, for the search.
-var latencyBounds = [...]int64{
-	1e6, 2.5e6, 5e6, 10e6, 25e6, 50e6, 100e6, 250e6, 500e6, 1e9, 2.5e9, 5e9, 10e9,
-}
-
 func (l *latencyHistogram) observe(d time.Duration) {
-	i, _ := slices.BinarySearch(latencyBounds[:], int64(d))
+	i, _ := slices.BinarySearch(LatencyBuckets[:], d)
 	l.counts[i].Add(1)
 	l.sum.Add(int64(d))
 }

@@ -90,22 +90,33 @@ type Histogram struct {
 
 // hubCounters are a hub's counters, kept with atomic adds. The fan-out's
 // writers all add to them, so each is touched once per frame or per
-// publish, never once per member message.
+// publish, never once per member message. The publishing side's and the
+// writers' sit on cache lines of their own, so that a publish and a write
+// on two cores do not take the same line from each other.
 type hubCounters struct {
+	// Added to by the publishing side.
+	routed     atomic.Uint64
+	deliveries atomic.Uint64
+	_          cacheLinePad
+	// Added to by the writers.
+	frames     atomic.Uint64
+	bytes      atomic.Uint64
+	skipped    atomic.Uint64
+	slowWrites atomic.Uint64
+	latency    latencyHistogram
+	_          cacheLinePad
+	// Added to by connections' readers, seldom.
 	opened       atomic.Uint64
 	closed       [len(Disconnects)]atomic.Uint64
 	memberships  atomic.Int64
-	routed       atomic.Uint64
-	deliveries   atomic.Uint64
-	frames       atomic.Uint64
-	bytes        atomic.Uint64
-	skipped      atomic.Uint64
-	slowWrites   atomic.Uint64
 	recovered    atomic.Uint64
 	notRecovered atomic.Uint64
 	clientErrors [len(ErrorCodes)]atomic.Uint64
-	latency      latencyHistogram
 }
+
+// cacheLinePad keeps what follows off the cache line of what precedes it,
+// on CPUs whose lines are 64 bytes or less.
+type cacheLinePad [64]byte
 
 // countClosed counts a connection ended for d.
 func (m *hubCounters) countClosed(d Disconnect) {

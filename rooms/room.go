@@ -478,16 +478,14 @@ func (r *room) deliver(epoch string, p Pub) {
 	for _, m := range r.members {
 		switch {
 		case m.paused:
-			continue
 		case m.syncing != 0:
 			r.deliverLocked(m, e)
+			delivered++
 		case p.Seq > m.sent:
 			m.c.send(e)
 			m.sent = p.Seq
-		default:
-			continue
+			delivered++
 		}
-		delivered++
 	}
 	r.counters.deliveries.Add(delivered)
 }

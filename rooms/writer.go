@@ -181,8 +181,8 @@ func (c *client) writeBatch(batch []entry) error {
 	if err != nil {
 		return err
 	}
-	// The counts are added once per frame, not per message: every writer
-	// adds to the same counters.
+	// The counts are added once per batch or per frame, never per
+	// message: every writer adds to the same counters.
 	size, skipped := 0, uint64(0)
 	oldest := int64(0) // the ingestion of the frame's oldest live tweet
 	for i := range batch {

@@ -110,20 +110,19 @@ func (in *Ingester) Stats() IngestStats {
 	if state == "" {
 		state = stateStarting
 	}
-	var newest time.Time
+	s := IngestStats{
+		Received:  in.received.Load(),
+		Matched:   in.matched.Load(),
+		Unmatched: in.unmatched.Load(),
+		Retracted: in.retracted.Load(),
+		Restarts:  in.restarts.Load(),
+		State:     state,
+		LastError: lastError,
+	}
 	if n := in.newest.Load(); n != 0 {
-		newest = time.Unix(0, n)
+		s.NewestCreatedAt = time.Unix(0, n)
 	}
-	return IngestStats{
-		NewestCreatedAt: newest,
-		Received:        in.received.Load(),
-		Matched:         in.matched.Load(),
-		Unmatched:       in.unmatched.Load(),
-		Retracted:       in.retracted.Load(),
-		Restarts:        in.restarts.Load(),
-		State:           state,
-		LastError:       lastError,
-	}
+	return s
 }
 
 // Run streams from the source until ctx is done or the source ends, and

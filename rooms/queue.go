@@ -13,11 +13,11 @@ type entry struct {
 	seq   uint64 // a tweet's seq; zero for other messages
 
 	// A skip stands in, at the place of the oldest one, for tweets dropped
-	// from this queue: they become one `skipped` message. count is also
-	// set on an encoded `skipped` message, for the metrics.
+	// from this queue: they become one `skipped` message for from..to. An
+	// encoded `skipped` message has its range in from..to too, for the
+	// metrics.
 	skip     bool
 	from, to uint64
-	count    uint64
 
 	// ingestedAt is when a live tweet was ingested, in Unix nanoseconds,
 	// for the latency the writer observes; zero for anything else.
@@ -25,6 +25,15 @@ type entry struct {
 }
 
 func (e *entry) isTweet() bool { return e.seq != 0 && !e.skip }
+
+// skipped counts the tweets a skip, or a `skipped` message, stands for;
+// zero for any other entry (a seq is never zero).
+func (e *entry) skipped() uint64 {
+	if e.to == 0 {
+		return 0
+	}
+	return e.to - e.from + 1
+}
 
 // queue is a connection's bounded outbound queue. It never blocks: when the
 // tweets in it pass limit bytes, the oldest tweets make way and are reported
@@ -93,7 +102,6 @@ func (q *queue) dropOldestTweet() bool {
 		}
 		if prev.skip && prev.to+1 == e.seq {
 			prev.to = e.seq
-			prev.count++
 			// Close the gap at i by moving the short prefix up by one.
 			q.bytes -= entryOverhead
 			copy(q.entries[q.head+1:i+1], q.entries[q.head:i])
@@ -103,7 +111,7 @@ func (q *queue) dropOldestTweet() bool {
 		}
 		break
 	}
-	*e = entry{room: e.room, skip: true, from: e.seq, to: e.seq, count: 1}
+	*e = entry{room: e.room, skip: true, from: e.seq, to: e.seq}
 	return true
 }
 

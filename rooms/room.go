@@ -446,13 +446,13 @@ func (h *Hub) resumeRoom(r *room, c *client, live bool) bool {
 
 // skippedEntry is a `skipped` message for from..to, as it is written.
 func (r *room) skippedEntry(from, to uint64) entry {
-	return entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: to, Count: to - from + 1}), room: r, count: to - from + 1}
+	return entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: to, Count: to - from + 1}), room: r, from: from, to: to}
 }
 
 // skipEntry is a skip of from..to, which the writer turns into `skipped`,
 // or a later drop of the queue widens.
 func (r *room) skipEntry(from, to uint64) entry {
-	return entry{skip: true, room: r, from: from, to: to, count: to - from + 1}
+	return entry{skip: true, room: r, from: from, to: to}
 }
 
 // deliver queues a tweet of the room's stream for every member that is not

@@ -189,7 +189,7 @@ func (c *client) writeBatch(batch []entry) error {
 		e := &batch[i]
 		frame := e.frame
 		if e.skip {
-			frame = encode(skippedMessage{Type: "skipped", Room: e.room.name, FromSeq: e.from, ToSeq: e.to, Count: e.count})
+			frame = encode(skippedMessage{Type: "skipped", Room: e.room.name, FromSeq: e.from, ToSeq: e.to, Count: e.skipped()})
 		}
 		if size > 0 && size+len(frame) > maxFrameBytes {
 			if err := c.closeFrame(w, size, oldest); err != nil {
@@ -210,7 +210,7 @@ func (c *client) writeBatch(batch []entry) error {
 			return err
 		}
 		size += len(frame)
-		skipped += e.count
+		skipped += e.skipped()
 		if e.ingestedAt != 0 && (oldest == 0 || e.ingestedAt < oldest) {
 			oldest = e.ingestedAt
 		}

@@ -6,6 +6,8 @@ import "github.com/gorilla/websocket"
 // reason its close frame carries. The values below are every reason the
 // server has; a client can switch on the code.
 type Disconnect struct {
+	// Name identifies the reason in metrics: a word that never changes.
+	Name string
 	// Code is the WebSocket close code; zero sends no close frame.
 	Code int
 	// Reason says why, in a few words a client may show.
@@ -15,26 +17,26 @@ type Disconnect struct {
 // The reasons the server ends a connection.
 var (
 	// DisconnectShutdown: the server is shutting down (1001, going away).
-	DisconnectShutdown = Disconnect{Code: websocket.CloseGoingAway, Reason: "server shutting down"}
+	DisconnectShutdown = Disconnect{Name: "shutdown", Code: websocket.CloseGoingAway, Reason: "server shutting down"}
 	// DisconnectTooSlow: the client read nothing while its queue passed
 	// twice its bound (1008, policy violation).
-	DisconnectTooSlow = Disconnect{Code: websocket.ClosePolicyViolation, Reason: "too slow"}
+	DisconnectTooSlow = Disconnect{Name: "too_slow", Code: websocket.ClosePolicyViolation, Reason: "too slow"}
 	// DisconnectBadData: a text message that is not UTF-8 (1007, invalid
 	// frame payload data), which RFC 6455 §8.1 says fails the connection.
-	DisconnectBadData = Disconnect{Code: websocket.CloseInvalidFramePayloadData, Reason: "text not UTF-8"}
+	DisconnectBadData = Disconnect{Name: "bad_data", Code: websocket.CloseInvalidFramePayloadData, Reason: "text not UTF-8"}
 	// DisconnectUnsupported: a binary message, where the protocol's are
 	// text (1003, unsupported data).
-	DisconnectUnsupported = Disconnect{Code: websocket.CloseUnsupportedData, Reason: "binary messages are not accepted"}
+	DisconnectUnsupported = Disconnect{Name: "unsupported", Code: websocket.CloseUnsupportedData, Reason: "binary messages are not accepted"}
 	// DisconnectProtocol: the client broke the framing rules the library
 	// lets through, such as a close frame of one byte (1002, protocol
 	// error).
-	DisconnectProtocol = Disconnect{Code: websocket.CloseProtocolError, Reason: "protocol error"}
+	DisconnectProtocol = Disconnect{Name: "protocol", Code: websocket.CloseProtocolError, Reason: "protocol error"}
 	// DisconnectRoomless: the connection stayed in no room for
 	// RoomlessTimeout (1000, normal closure: nothing went wrong).
-	DisconnectRoomless = Disconnect{Code: websocket.CloseNormalClosure, Reason: "idle: in no room"}
+	DisconnectRoomless = Disconnect{Name: "roomless", Code: websocket.CloseNormalClosure, Reason: "idle: in no room"}
 	// DisconnectInternal: handling a client message failed (1011).
-	DisconnectInternal = Disconnect{Code: websocket.CloseInternalServerErr, Reason: "internal error"}
+	DisconnectInternal = Disconnect{Name: "internal", Code: websocket.CloseInternalServerErr, Reason: "internal error"}
 	// DisconnectGone: the socket failed or the client left; there is no
 	// one to send a close frame to.
-	DisconnectGone = Disconnect{}
+	DisconnectGone = Disconnect{Name: "gone"}
 )

@@ -120,12 +120,14 @@ func (c *client) roomIndex(name string) int {
 
 // sendError refuses a message that names no room.
 func (c *client) sendError(code, message string) {
+	c.hub.counters.countError(code)
 	c.send(entry{frame: encode(errorMessage{Type: "error", Code: code, Message: message})})
 }
 
 // sendRoomError refuses a message about room, which the refusal carries
 // as the client sent it (clipped), even when that is empty.
 func (c *client) sendRoomError(code, message, room string) {
+	c.hub.counters.countError(code)
 	c.send(entry{frame: encode(errorMessage{Type: "error", Code: code, Message: message, Room: &room})})
 }
 

@@ -61,6 +61,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.clients[c] = struct{}{}
 	h.conns.Add(1)
+	h.counters.opened.Add(1)
 	c.growQueue(h.queueBytes)
 	// The list is taken with the client registered, so that no broadcast
 	// of a later list can fall between the two.
@@ -73,6 +74,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // forget drops a connection whose reader has finished.
 func (h *Hub) forget(c *client) {
+	c.mu.Lock()
+	d := c.closeWith
+	c.mu.Unlock()
+	h.counters.countClosed(d)
 	h.mu.Lock()
 	delete(h.clients, c)
 	h.mu.Unlock()

@@ -198,6 +198,8 @@ type Hub struct {
 	handedOver atomic.Int64
 	// writersStarted counts the writer goroutines started.
 	writersStarted atomic.Int64
+	// counters are what Metrics reports.
+	counters hubCounters
 
 	// lastTrends is the last `trends` frame rendered, which a new
 	// connection gets while the list is still the same (see trendsOnConnect).
@@ -311,7 +313,7 @@ func (h *Hub) room(name string) *room { return (*h.rooms.Load())[name] }
 
 // addRoomLocked creates the room for name, with h.mu held.
 func (h *Hub) addRoomLocked(name string, custom bool, now time.Time) *room {
-	r := newRoom(name, custom, now)
+	r := newRoom(name, custom, now, &h.counters)
 	rooms := maps.Clone(*h.rooms.Load())
 	rooms[name] = r
 	h.rooms.Store(&rooms)
@@ -422,6 +424,7 @@ func (h *Hub) Publish(t stream.Tweet, matched []string) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	rooms := *h.rooms.Load()
+	routed := uint64(0)
 	for _, name := range matched {
 		r := rooms[name]
 		if r == nil {
@@ -433,8 +436,11 @@ func (h *Hub) Publish(t stream.Tweet, matched []string) {
 		})
 		if err != nil {
 			h.log.Error("publishing a tweet", "room", name, "id", t.ID, "err", err)
+			continue
 		}
+		routed++
 	}
+	h.counters.routed.Add(routed)
 }
 
 // Retract withdraws a tweet from every room's history and tells the members

@@ -800,6 +800,12 @@ func TestSlowClient(t *testing.T) {
 		t.Fatalf("slow client: nothing skipped out of %d; the test did not overflow its queue", n)
 	}
 	t.Logf("slow client: %d delivered, %d skipped", delivered, skipped)
+
+	// The metrics count what the slow client was told, as it was told it.
+	eventually(t, "the skipped tweets are counted", func() bool { return s.hub.Metrics().SkippedTweets == skipped })
+	if m := s.hub.Metrics(); m.SlowWrites == 0 || m.Deliveries != 2*n {
+		t.Errorf("metrics: %d slow writes, %d deliveries; want some, and %d", m.SlowWrites, m.Deliveries, 2*n)
+	}
 }
 
 func equal(a, b []uint64) bool {

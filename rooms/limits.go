@@ -48,8 +48,10 @@ func (h *Hub) admit(w http.ResponseWriter, ip string) bool {
 	case h.closing:
 		status, why = http.StatusServiceUnavailable, "shutting down"
 	case h.limits.conns >= h.cfg.MaxConns:
+		h.counters.refusedFull.Add(1)
 		status, why = http.StatusServiceUnavailable, fmt.Sprintf("this server holds %d connections, its most: try again later", h.cfg.MaxConns)
 	case !isLoopback(ip) && h.limits.perIP[ip] >= h.cfg.MaxConnsPerIP:
+		h.counters.refusedPerIP.Add(1)
 		status, why = http.StatusTooManyRequests, fmt.Sprintf("at most %d connections from one address", h.cfg.MaxConnsPerIP)
 	default:
 		h.limits.conns++

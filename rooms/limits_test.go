@@ -44,6 +44,9 @@ func TestConnectionLimits(t *testing.T) {
 		if resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 			t.Fatalf("third connection: %+v, want 503 with Retry-After", resp)
 		}
+		if n := s.hub.Metrics().RefusedFull; n != 1 {
+			t.Errorf("RefusedFull = %d, want 1", n)
+		}
 		first.Close()
 		eventually(t, "a freed slot is taken", func() bool {
 			conn, _, err := websocket.DefaultDialer.Dial(s.wsURL, nil)
@@ -62,6 +65,9 @@ func TestConnectionLimits(t *testing.T) {
 		_, resp := s.dialAs(t, "198.51.100.7")
 		if resp == nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 			t.Fatalf("third connection from one address: %+v, want 429 with Retry-After", resp)
+		}
+		if n := s.hub.Metrics().RefusedPerIP; n != 1 {
+			t.Errorf("RefusedPerIP = %d, want 1", n)
 		}
 		if _, resp := s.dialAs(t, "198.51.100.8"); resp != nil {
 			t.Fatalf("another address was refused with %d", resp.StatusCode)

@@ -13,13 +13,27 @@ type entry struct {
 	seq   uint64 // a tweet's seq; zero for other messages
 
 	// A skip stands in, at the place of the oldest one, for tweets dropped
-	// from this queue: they become one `skipped` message.
+	// from this queue: they become one `skipped` message for from..to. An
+	// encoded `skipped` message has its range in from..to too, for the
+	// metrics.
 	skip     bool
 	from, to uint64
-	count    uint64
+
+	// ingestedAt is when a live tweet was ingested, in Unix nanoseconds,
+	// for the latency the writer observes; zero for anything else.
+	ingestedAt int64
 }
 
 func (e *entry) isTweet() bool { return e.seq != 0 && !e.skip }
+
+// skipped counts the tweets a skip, or a `skipped` message, stands for;
+// zero for any other entry (a seq is never zero).
+func (e *entry) skipped() uint64 {
+	if e.to == 0 {
+		return 0
+	}
+	return e.to - e.from + 1
+}
 
 // queue is a connection's bounded outbound queue. It never blocks: when the
 // tweets in it pass limit bytes, the oldest tweets make way and are reported
@@ -34,6 +48,8 @@ type queue struct {
 	limit   int
 	// hardLimit bounds the queue whatever it holds.
 	hardLimit int
+	// dropped is set when a tweet was dropped since the last take.
+	dropped bool
 }
 
 func newQueue(limit int) queue {
@@ -75,6 +91,7 @@ func (q *queue) dropOldestTweet() bool {
 	}
 	e := &q.entries[i]
 	q.bytes -= len(e.frame)
+	q.dropped = true
 	// Everything between head and i is a control message or a skip, and
 	// there are few of them: look back for this room's skip, unless a
 	// control message of the room (a leave, a join) stands between.
@@ -85,7 +102,6 @@ func (q *queue) dropOldestTweet() bool {
 		}
 		if prev.skip && prev.to+1 == e.seq {
 			prev.to = e.seq
-			prev.count++
 			// Close the gap at i by moving the short prefix up by one.
 			q.bytes -= entryOverhead
 			copy(q.entries[q.head+1:i+1], q.entries[q.head:i])
@@ -95,7 +111,7 @@ func (q *queue) dropOldestTweet() bool {
 		}
 		break
 	}
-	*e = entry{room: e.room, skip: true, from: e.seq, to: e.seq, count: 1}
+	*e = entry{room: e.room, skip: true, from: e.seq, to: e.seq}
 	return true
 }
 
@@ -105,6 +121,14 @@ func (q *queue) take(dst []entry) []entry {
 	clear(q.entries)
 	q.entries, q.head, q.bytes = q.entries[:0], 0, 0
 	return dst
+}
+
+// takeDropped reports whether tweets were dropped since it was last
+// called, and starts counting afresh.
+func (q *queue) takeDropped() bool {
+	dropped := q.dropped
+	q.dropped = false
+	return dropped
 }
 
 // release lets an empty queue's storage go: an idle connection holds none.

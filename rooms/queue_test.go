@@ -19,7 +19,7 @@ func describe(entries []entry) string {
 	for _, e := range entries {
 		switch {
 		case e.skip:
-			parts = append(parts, fmt.Sprintf("%s:skip%d-%d/%d", e.room.name, e.from, e.to, e.count))
+			parts = append(parts, fmt.Sprintf("%s:skip%d-%d/%d", e.room.name, e.from, e.to, e.skipped()))
 		case e.isTweet():
 			parts = append(parts, fmt.Sprintf("%s:%d", e.room.name, e.seq))
 		default:
@@ -99,7 +99,7 @@ func TestQueueStaysBoundedUnderALongBacklog(t *testing.T) {
 		}
 	}
 	got := q.take(nil)
-	if !got[0].skip || got[0].from != 1 || got[0].count != got[0].to {
+	if !got[0].skip || got[0].from != 1 || got[0].skipped() != got[0].to {
 		t.Fatalf("first entry = %+v, want one skip from 1", got[0])
 	}
 	next := got[0].to + 1

@@ -87,12 +87,16 @@ type room struct {
 	// subMu serialises subscribing and unsubscribing the room.
 	subMu      sync.Mutex
 	subscribed bool
+
+	// counters are the hub's, which the room adds its deliveries and
+	// memberships to.
+	counters *hubCounters
 }
 
-func newRoom(name string, custom bool, now time.Time) *room {
+func newRoom(name string, custom bool, now time.Time, counters *hubCounters) *room {
 	nameJSON, _ := json.Marshal(name)
 	r := &room{
-		name: name, nameJSON: nameJSON, custom: custom,
+		name: name, nameJSON: nameJSON, custom: custom, counters: counters,
 		byClient:  make(map[*client]*member),
 		emptyAt:   now,
 		leftAt:    now,
@@ -166,6 +170,7 @@ func (h *Hub) joinRoom(r *room, c *client, epoch string, since *uint64, paused b
 	if since != nil {
 		recovered := hist.covers(epoch, *since)
 		msg.Recovered = &recovered
+		r.counters.countRecovery(recovered)
 		if recovered {
 			from = *since
 		}
@@ -269,6 +274,7 @@ func (r *room) addLocked(c *client) *member {
 	m := &member{c: c, idx: len(r.members)}
 	r.members = append(r.members, m)
 	r.byClient[c] = m
+	r.counters.memberships.Add(1)
 	return m
 }
 
@@ -406,6 +412,7 @@ func (r *room) removeLocked(c *client, now time.Time) bool {
 	r.members[len(r.members)-1] = nil
 	r.members = r.members[:len(r.members)-1]
 	delete(r.byClient, c)
+	r.counters.memberships.Add(-1)
 	if len(r.members) == 0 {
 		r.emptyAt, r.leftAt = now, now
 	}
@@ -492,13 +499,13 @@ func (h *Hub) resumeRoom(r *room, c *client, live bool) bool {
 
 // skippedEntry is a `skipped` message for from..to, as it is written.
 func (r *room) skippedEntry(from, to uint64) entry {
-	return entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: to, Count: to - from + 1}), room: r}
+	return entry{frame: encode(skippedMessage{Type: "skipped", Room: r.name, FromSeq: from, ToSeq: to, Count: to - from + 1}), room: r, from: from, to: to}
 }
 
 // skipEntry is a skip of from..to, which the writer turns into `skipped`,
 // or a later drop of the queue widens.
 func (r *room) skipEntry(from, to uint64) entry {
-	return entry{skip: true, room: r, from: from, to: to, count: to - from + 1}
+	return entry{skip: true, room: r, from: from, to: to}
 }
 
 // deliver queues a tweet of the room's stream for every member that is not
@@ -519,17 +526,21 @@ func (r *room) deliver(epoch string, p Pub) {
 	}
 	r.last, r.seq = p.Seq, max(r.seq, p.Seq)
 	r.published++
-	e := entry{frame: p.Frame, room: r, seq: p.Seq}
+	e := entry{frame: p.Frame, room: r, seq: p.Seq, ingestedAt: p.ingestedAt()}
+	delivered := uint64(0)
 	for _, m := range r.members {
 		switch {
 		case m.paused:
 		case m.syncing != 0:
 			r.deliverLocked(m, e)
+			delivered++
 		case p.Seq > m.sent:
 			m.c.send(e)
 			m.sent = p.Seq
+			delivered++
 		}
 	}
+	r.counters.deliveries.Add(delivered)
 }
 
 // retract tells every member that the tweet at seq was withdrawn.

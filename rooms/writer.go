@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"errors"
+	"io"
 	"net"
 	"time"
 
@@ -109,9 +110,13 @@ func (c *client) writeLoop() {
 			continue
 		}
 		c.batch = c.q.take(c.batch[:0])
+		dropped := c.q.takeDropped()
 		ping, busy := c.pingDue, c.wrote || c.wrotePrev
 		c.pingDue, c.idleExit, c.wrote = false, false, true
 		c.mu.Unlock()
+		if dropped {
+			c.hub.counters.slowWrites.Add(1)
+		}
 
 		err := c.writeBatch(c.batch)
 		clear(c.batch)
@@ -176,21 +181,24 @@ func (c *client) writeBatch(batch []entry) error {
 	if err != nil {
 		return err
 	}
-	size := 0
+	// The counts are added once per batch or per frame, never per
+	// message: every writer adds to the same counters.
+	size, skipped := 0, uint64(0)
+	oldest := int64(0) // the ingestion of the frame's oldest live tweet
 	for i := range batch {
 		e := &batch[i]
 		frame := e.frame
 		if e.skip {
-			frame = encode(skippedMessage{Type: "skipped", Room: e.room.name, FromSeq: e.from, ToSeq: e.to, Count: e.count})
+			frame = encode(skippedMessage{Type: "skipped", Room: e.room.name, FromSeq: e.from, ToSeq: e.to, Count: e.skipped()})
 		}
 		if size > 0 && size+len(frame) > maxFrameBytes {
-			if err := w.Close(); err != nil {
+			if err := c.closeFrame(w, size, oldest); err != nil {
 				return err
 			}
 			if w, err = c.conn.NextWriter(websocket.TextMessage); err != nil {
 				return err
 			}
-			size = 0
+			size, oldest = 0, 0
 		}
 		if size > 0 {
 			if _, err := w.Write(newline); err != nil {
@@ -202,8 +210,32 @@ func (c *client) writeBatch(batch []entry) error {
 			return err
 		}
 		size += len(frame)
+		skipped += e.skipped()
+		if e.ingestedAt != 0 && (oldest == 0 || e.ingestedAt < oldest) {
+			oldest = e.ingestedAt
+		}
 	}
-	return w.Close()
+	if skipped > 0 {
+		c.hub.counters.skipped.Add(skipped)
+	}
+	return c.closeFrame(w, size, oldest)
+}
+
+// closeFrame finishes a frame of size bytes, and counts it with the
+// latency of its oldest live tweet, ingested at oldest (Unix nanoseconds;
+// zero when it carries none): the longest any tweet in it waited. One
+// observation per frame keeps the cost off each member's messages.
+func (c *client) closeFrame(w io.WriteCloser, size int, oldest int64) error {
+	if err := w.Close(); err != nil {
+		return err
+	}
+	m := &c.hub.counters
+	m.frames.Add(1)
+	m.bytes.Add(uint64(size))
+	if oldest != 0 {
+		m.latency.observe(time.Duration(time.Now().UnixNano() - oldest))
+	}
+	return nil
 }
 
 var newline = []byte{'\n'}

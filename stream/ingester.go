@@ -60,6 +60,9 @@ type Ingester struct {
 	MaxBackoff time.Duration
 
 	received, matched, unmatched, retracted, restarts, refused atomic.Uint64
+	// newest is the latest CreatedAt of a tweet received, in Unix
+	// nanoseconds.
+	newest atomic.Int64
 
 	mu        sync.Mutex // guards state and lastError
 	state     string
@@ -90,6 +93,9 @@ type IngestStats struct {
 	State string
 	// LastError is the most recent failure of the source; empty if none.
 	LastError string
+	// NewestCreatedAt is the latest created_at of the tweets received:
+	// how far behind the source is runs from there. Zero before the first.
+	NewestCreatedAt time.Time
 }
 
 // Running reports whether the source is being run: started and not yet
@@ -106,7 +112,7 @@ func (in *Ingester) Stats() IngestStats {
 	if state == "" {
 		state = stateStarting
 	}
-	return IngestStats{
+	s := IngestStats{
 		Received:  in.received.Load(),
 		Matched:   in.matched.Load(),
 		Unmatched: in.unmatched.Load(),
@@ -116,6 +122,10 @@ func (in *Ingester) Stats() IngestStats {
 		State:     state,
 		LastError: lastError,
 	}
+	if n := in.newest.Load(); n != 0 {
+		s.NewestCreatedAt = time.Unix(0, n)
+	}
+	return s
 }
 
 // Run streams from the source until ctx is done or the source ends, and
@@ -209,6 +219,7 @@ func (s *ingestSink) Tweet(t Tweet) {
 	}
 	t.IngestedAt = time.Now()
 	s.in.received.Add(1)
+	s.in.noteCreated(t.CreatedAt, t.IngestedAt)
 	if s.in.Observe != nil {
 		s.in.Observe(&t)
 	}
@@ -219,6 +230,24 @@ func (s *ingestSink) Tweet(t Tweet) {
 	}
 	s.in.matched.Add(1)
 	s.in.Publisher.Publish(t, matched)
+}
+
+// noteCreated keeps created as the newest CreatedAt if it is later than
+// the one kept; a created_at after ingested, from a clock ahead of ours,
+// counts as ingested, so one bad timestamp cannot hide the lag for good.
+// Sources deliver in about the order tweets were written, so the
+// compare-and-swap seldom retries.
+func (in *Ingester) noteCreated(created, ingested time.Time) {
+	if created.IsZero() {
+		return
+	}
+	n := min(created.UnixNano(), ingested.UnixNano())
+	for {
+		old := in.newest.Load()
+		if n <= old || in.newest.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }
 
 // Retract passes the retraction on.

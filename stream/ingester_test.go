@@ -377,3 +377,32 @@ func TestIngesterWithMock(t *testing.T) {
 		}
 	})
 }
+
+func TestIngesterKeepsTheNewestCreatedAtForTheLag(t *testing.T) {
+	old := time.Now().Add(-time.Hour)
+	source := SourceFunc(func(ctx context.Context, sink Sink) error {
+		sink.Tweet(Tweet{ID: "1", Source: "test", Text: "golang", CreatedAt: old})
+		sink.Tweet(Tweet{ID: "2", Source: "test", Text: "golang", CreatedAt: old.Add(-time.Minute)})
+		sink.Tweet(Tweet{ID: "3", Source: "test", Text: "golang"}) // no created_at
+		return nil
+	})
+	in := &Ingester{Source: source, Trends: trendsOf(t, "golang"), Publisher: new(publisherRecorder)}
+	if got := in.Stats().NewestCreatedAt; !got.IsZero() {
+		t.Fatalf("NewestCreatedAt before any tweet: %v", got)
+	}
+	_ = in.Run(context.Background())
+	if got := in.Stats().NewestCreatedAt; !got.Equal(old) {
+		t.Errorf("NewestCreatedAt = %v, want the newest one sent, %v", got, old)
+	}
+
+	// A created_at from a clock ahead of ours counts as when it arrived.
+	ahead := SourceFunc(func(ctx context.Context, sink Sink) error {
+		sink.Tweet(Tweet{ID: "4", Source: "test", Text: "golang", CreatedAt: time.Now().Add(time.Hour)})
+		return nil
+	})
+	in = &Ingester{Source: ahead, Trends: trendsOf(t, "golang"), Publisher: new(publisherRecorder)}
+	_ = in.Run(context.Background())
+	if got := in.Stats().NewestCreatedAt; got.After(time.Now()) {
+		t.Errorf("NewestCreatedAt = %v, in the future", got)
+	}
+}

@@ -42,6 +42,11 @@ type SourceStatus struct {
 	Counts map[string]int64 `json:"counts,omitempty"`
 }
 
+// CountReconnects is the key of SourceStatus.Counts under which a live
+// source counts its reconnections: the connections it attempted after the
+// first, each a sign that its upstream was lost.
+const CountReconnects = "reconnects"
+
 // A StatusReporter is a Source that knows more about its upstream than the
 // ingester sees. Status is called from other goroutines, often.
 type StatusReporter interface {

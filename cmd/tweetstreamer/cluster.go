@@ -45,10 +45,14 @@ func newClusterNode(cfg config, logger *slog.Logger) (node, error) {
 		}
 		return nil
 	}
+	sources := metricsSources{source: cfg.source, ingester: ingest.ingester, nats: conn}
+	if ingest.live != nil {
+		sources.status = ingest.live.status
+	}
 	if cfg.role == "ingest" {
+		sources.hubs = n.hubs
 		mux := http.NewServeMux()
-		mux.Handle("GET /healthz", handleHealthz(cfg, ingest.ingester, ingest.live))
-		mux.Handle("GET /readyz", handleReadyz(readyz))
+		addIngestRoutes(mux, cfg, ingest.ingester, ingest.live, readyz, newMetricsHandler(sources, logger))
 		n.handler = withSecurityHeaders(mux)
 		return n, nil
 	}
@@ -72,7 +76,8 @@ func newClusterNode(cfg config, logger *slog.Logger) (node, error) {
 	if live == nil {
 		live = newRelayedLive(hub, web.Source)
 	}
-	n.handler = NewServer(logger, cfg, hub, n.ingester, live, readyz)
+	sources.hubs, sources.follower = n.hubs, follower
+	n.handler = NewServer(logger, cfg, hub, n.ingester, live, readyz, newMetricsHandler(sources, logger))
 	return n, nil
 }
 

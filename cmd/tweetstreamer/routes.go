@@ -15,15 +15,25 @@ import (
 // /healthz, made per request, are compressed as they are written. /ws is
 // not wrapped at all: an upgrade hijacks the connection, and what follows
 // is WebSocket frames, not a body to compress. The assets compress
-// themselves, once at the start, and negotiate their own ETags.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live, ready func() error) {
+// themselves, once at the start, and negotiate their own ETags; /metrics
+// compresses itself too, when the scraper asks.
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live, ready func() error, metrics http.Handler) {
 	compress := newCompressor()
 	mux.Handle("GET /{$}", compress(handleIndex(logger, cfg, hub, live)))
 	mux.Handle("GET /column", compress(handleColumn(logger, hub)))
 	mux.Handle("GET /ws", hub)
 	mux.Handle("GET /healthz", compress(handleHealthz(cfg, ingester, live)))
 	mux.Handle("GET /readyz", handleReadyz(ready))
+	mux.Handle("GET /metrics", metrics)
 	mux.Handle("GET "+assets.Prefix, http.StripPrefix(assets.Prefix, assets.Handler()))
+}
+
+// addIngestRoutes lists the routes of an ingest node, which serves no
+// page and no /ws: only what operators and probes ask.
+func addIngestRoutes(mux *http.ServeMux, cfg config, ingester *stream.Ingester, live *live, ready func() error, metrics http.Handler) {
+	mux.Handle("GET /healthz", handleHealthz(cfg, ingester, live))
+	mux.Handle("GET /readyz", handleReadyz(ready))
+	mux.Handle("GET /metrics", metrics)
 }
 
 // newCompressor returns middleware that gzips a response for a client that
@@ -57,10 +67,10 @@ func newCompressor() func(http.Handler) http.HandlerFunc {
 // NewServer returns the application's HTTP handler: every route, behind the
 // security headers every response carries. ingester and live are nil on a
 // web node, which runs no source; ready says whether the node can serve
-// (/readyz).
-func NewServer(logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live, ready func() error) http.Handler {
+// (/readyz); metrics serves /metrics.
+func NewServer(logger *slog.Logger, cfg config, hub *rooms.Hub, ingester *stream.Ingester, live *live, ready func() error, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	addRoutes(mux, logger, cfg, hub, ingester, live, ready)
+	addRoutes(mux, logger, cfg, hub, ingester, live, ready, metrics)
 	return withSecurityHeaders(mux)
 }
 

@@ -96,8 +96,9 @@ func newSingleNode(cfg config, logger *slog.Logger) (node, error) {
 	}
 	live := newLive(hub, cfg, source, logger)
 	ingester := &stream.Ingester{Source: source, Trends: trends, Publisher: hub, Logger: logger, Observe: live.observe}
+	metrics := newMetricsHandler(metricsSources{source: cfg.source, ingester: ingester, status: live.status, hubs: []*rooms.Hub{hub}}, logger)
 	return node{
-		handler:  NewServer(logger, cfg, hub, ingester, live, readyAlways),
+		handler:  NewServer(logger, cfg, hub, ingester, live, readyAlways, metrics),
 		ingester: ingester,
 		hubs:     []*rooms.Hub{hub},
 		loops:    []func(context.Context){live.run},

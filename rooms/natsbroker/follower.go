@@ -31,6 +31,8 @@ type Follower struct {
 	// received counts the room messages that reached this node, for the
 	// tests and the operators: a node gets only its rooms' traffic.
 	received atomic.Uint64
+	// fills counts the outcomes of fillLocked.
+	fills fillCounters
 }
 
 var _ rooms.Broker = (*Follower)(nil)
@@ -315,11 +317,13 @@ func (f *Follower) fillLocked(fr *followed, upTo uint64) {
 	defer cancel()
 	hist, err := f.fetch(ctx, fr.name, fr.seq)
 	if err == nil && hist.Epoch != fr.epoch {
+		f.fills.reset.Add(1)
 		f.startOverLocked(fr, hist)
 		return
 	}
 	if err != nil {
 		f.log.Warn("cannot fetch the tweets a room missed", "room", fr.name, "after", fr.seq, "err", err)
+		f.fills.skipped.Add(1)
 		if upTo > fr.seq {
 			f.skipLocked(fr, upTo)
 		}
@@ -328,11 +332,20 @@ func (f *Follower) fillLocked(fr *followed, upTo uint64) {
 	if upTo == 0 {
 		upTo = hist.Seq
 	}
+	skipped := false
+	defer func() {
+		if skipped {
+			f.fills.skipped.Add(1)
+		} else {
+			f.fills.filled.Add(1)
+		}
+	}()
 	for _, p := range hist.Pubs {
 		if p.Seq <= fr.seq || p.Seq > upTo {
 			continue
 		}
 		if p.Seq > fr.seq+1 {
+			skipped = true
 			f.skipLocked(fr, p.Seq-1)
 		}
 		fr.seq = p.Seq
@@ -343,6 +356,7 @@ func (f *Follower) fillLocked(fr *followed, upTo uint64) {
 		f.handler.HandlePub(fr.name, fr.epoch, p)
 	}
 	if upTo > fr.seq {
+		skipped = true
 		f.skipLocked(fr, upTo)
 	}
 }

@@ -294,16 +294,16 @@ func (s *Source) subscribeURL() string {
 func (s *Source) Status() stream.SourceStatus {
 	st := s.status.snapshot()
 	st.Counts = map[string]int64{
-		"posts":             s.posts.Load(),
-		"deletes":           s.deletes.Load(),
-		"duplicates":        s.duplicates.Load(),
-		"malformed":         s.malformed.Load(),
-		"ignored":           s.ignored.Load(),
-		"reconnects":        s.reconnects.Load(),
-		"profiles_resolved": s.profiles.resolved.Load(),
-		"profiles_missing":  s.profiles.missing.Load(),
-		"profiles_failed":   s.profiles.failed.Load(),
-		"profiles_dropped":  s.profiles.dropped.Load(),
+		"posts":                s.posts.Load(),
+		"deletes":              s.deletes.Load(),
+		"duplicates":           s.duplicates.Load(),
+		"malformed":            s.malformed.Load(),
+		"ignored":              s.ignored.Load(),
+		stream.CountReconnects: s.reconnects.Load(),
+		"profiles_resolved":    s.profiles.resolved.Load(),
+		"profiles_missing":     s.profiles.missing.Load(),
+		"profiles_failed":      s.profiles.failed.Load(),
+		"profiles_dropped":     s.profiles.dropped.Load(),
 	}
 	return st
 }

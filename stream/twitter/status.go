@@ -16,8 +16,9 @@ const (
 	// countDeletes counts the deletion notices passed on as retractions.
 	countDeletes = "deletes"
 	// countReconnects counts the connections attempted after the first
-	// of a Stream call, because the one before failed or ended.
-	countReconnects = "reconnects"
+	// of a Stream call, because the one before failed or ended; it is
+	// the key every live source counts them under.
+	countReconnects = stream.CountReconnects
 	// countRetracks counts the connections opened beside the current one
 	// to follow a change of the trend set.
 	countRetracks = "retracks"

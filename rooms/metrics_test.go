@@ -1,0 +1,58 @@
+package rooms
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tweetstreamer/tweetstreamer/stream"
+)
+
+func TestEveryDisconnectAndErrorCodeHasItsOwnName(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range Disconnects {
+		if d.Name == "" || seen[d.Name] {
+			t.Errorf("disconnect %+v: its name is empty or taken", d)
+		}
+		seen[d.Name] = true
+	}
+	seen = map[string]bool{}
+	for _, code := range ErrorCodes {
+		if code == "" || seen[code] {
+			t.Errorf("error code %q is empty or listed twice", code)
+		}
+		seen[code] = true
+	}
+}
+
+func TestIngestedAtIsReadFromTheTweetOrItsFrame(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
+	tw := stream.Tweet{ID: "1", Source: "test", Text: `a "quoted" ingested_at`, IngestedAt: at, CreatedAt: at.Add(-time.Second)}
+	f := newTweetFrame(nil, &tw, []string{"golang"}, `<p>"ingested_at":"2000-01-01T00:00:00Z"</p>`)
+	frame := f.appendTo(nil, []byte(`"golang"`), 7)
+	for _, tt := range []struct {
+		name string
+		pub  Pub
+		want int64
+	}{
+		{"with the tweet", Pub{Frame: frame, Tweet: &tw}, at.UnixNano()},
+		{"from the frame alone, as a follower has it", Pub{Frame: frame}, at.UnixNano()},
+		{"from a frame that carries none", Pub{Frame: []byte(`{"type":"tweet"}`)}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.pub.ingestedAt(); got != tt.want {
+				t.Errorf("ingestedAt = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLatencyIsCountedInTheBucketOfItsBound(t *testing.T) {
+	var h latencyHistogram
+	h.observe(time.Millisecond)     // at the first bound: in the first bucket
+	h.observe(3 * time.Millisecond) // in the third
+	h.observe(time.Minute)          // above every bound
+	s := h.snapshot()
+	if s.Counts[0] != 1 || s.Counts[2] != 1 || s.Counts[len(s.Counts)-1] != 1 || s.Sum != time.Minute+4*time.Millisecond {
+		t.Errorf("snapshot %+v", s)
+	}
+}

@@ -26,12 +26,18 @@ import (
 // and body, and fails every later one, as the conn's transport does once
 // a stream has ended.
 type oneBody struct {
-	body []byte
-	used bool
+	body  []byte
+	used  bool
+	again chan struct{} // closed at the first request after the body
 }
 
 func (o *oneBody) RoundTrip(req *http.Request) (*http.Response, error) {
 	if o.used {
+		select {
+		case <-o.again:
+		default:
+			close(o.again)
+		}
 		return nil, errors.New("the stream ended")
 	}
 	o.used = true
@@ -126,13 +132,26 @@ func FuzzTwitterMessage(f *testing.F) {
 	src.clock = clk
 	f.Fuzz(func(t *testing.T, message []byte) {
 		body := append(slices.Clone(message), "\r\n"...)
-		client := twitter.NewClient(&http.Client{Transport: &oneBody{body: body}})
+		tr := &oneBody{body: body, again: make(chan struct{})}
+		client := twitter.NewClient(&http.Client{Transport: tr})
 		st, err := client.Streams.Filter(&twitter.StreamFilterParams{Track: []string{"go"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
+		// go-twitter asks again, after a backoff, once the body has ended:
+		// the message is all read by then, so the stream is stopped.
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			select {
+			case <-tr.again:
+				st.Stop()
+			case <-ctx.Done():
+			}
+		}()
+		defer func() { cancel(); <-stopped }()
 		sink := newRecordingSink()
 		r := newRun(ctx, src, sink)
 		c := newConn(ctx, 1, []string{"go"}, clk, time.Hour)

@@ -156,43 +156,7 @@ func parseConfig(args []string, environ []string, stdout io.Writer) (config, err
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var usage bytes.Buffer
 	fs.SetOutput(&usage)
-	fs.StringVar(&cfg.source, "source", "mock", "where tweets come from: "+strings.Join(sources, ", "))
-	fs.Var(listFlag{&cfg.trends}, "trends", "comma-separated `list` of trends to follow")
-	fs.Float64Var(&cfg.mockRate, "mock-rate", 10, "mock source: tweets per second over all trends")
-	fs.Int64Var(&cfg.mockSeed, "mock-seed", 1, "mock source: seed; the same seed gives the same tweets")
-	fs.StringVar(&cfg.replayFile, "replay-file", "", "replay source: JSON Lines file of tweets to play")
-	fs.Float64Var(&cfg.replaySpeed, "replay-speed", 1, "replay source: 1 plays at the original timing, 2 twice as fast, 0 as fast as it can")
-	fs.BoolVar(&cfg.replayLoop, "replay-loop", false, "replay source: start again at the end of the file")
-	fs.StringVar(&cfg.jetstreamURL, "jetstream-url", "", "jetstream source: the Jetstream endpoint (default Bluesky's public one)")
-	fs.StringVar(&cfg.profileURL, "profile-url", "", "jetstream source: the app.bsky.actor.getProfile endpoint for handles and names (default Bluesky's public one)")
-	fs.StringVar(&cfg.twitterStream, "twitter-stream-url", "", "twitter source: base URL of a v1.1-compatible streaming endpoint (default https://stream.twitter.com)")
-	fs.StringVar(&cfg.twitterAPI, "twitter-api-url", "", "twitter source: base URL of a v1.1-compatible REST endpoint, for trends (default https://api.twitter.com)")
-	fs.Int64Var(&cfg.twitterWOEID, "twitter-woeid", 1, "twitter source: the place whose trends fill \"trending now\" (1 is worldwide)")
-	fs.DurationVar(&cfg.retrackInterval, "retrack-interval", 30*time.Second, "twitter source: at most one reconnect per interval when the trends change")
-	fs.IntVar(&cfg.maxTrends, "max-trends", 100, "trends in all, configured and custom; a join past it is refused")
-	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
-	if cfg.record {
-		fs.DurationVar(&cfg.duration, "duration", 10*time.Minute, "how long to record")
-		fs.StringVar(&cfg.output, "o", "", "the file to write (JSON Lines); it must not exist yet")
-		fs.BoolVar(&cfg.anonymise, "anonymise", false, "replace IDs, handles, names, mentions, e-mail addresses and links with stable fakes, and drop avatars and thumbnails, for sharing")
-	} else {
-		fs.StringVar(&cfg.addr, "addr", ":8080", "address to serve on (host:port)")
-		fs.DurationVar(&cfg.trendingWindow, "trending-window", 10*time.Minute, "\"trending now\" counts the hashtags of this last stretch of the stream")
-		fs.IntVar(&cfg.history, "history", rooms.DefaultHistory, "tweets each room keeps for the backlog and for recovery")
-		fs.IntVar(&cfg.maxRooms, "max-rooms", rooms.DefaultMaxRoomsPerConn, "rooms one connection may be in at once")
-		fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", rooms.DefaultIdleTrendTTL, "how long a custom trend stays once no one watches it")
-		fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
-		fs.Var(listFlag{&cfg.allowedHosts}, "allowed-hosts", "comma-separated host names the server answers to (example.com), besides IP addresses and localhost; empty answers to any, which DNS rebinding can abuse")
-		fs.IntVar(&cfg.maxConns, "max-conns", rooms.DefaultMaxConns, "WebSocket connections this process holds at once; past it a connection is refused with 503 and Retry-After")
-		fs.IntVar(&cfg.maxConnsPerIP, "max-conns-per-ip", rooms.DefaultMaxConnsPerIP, "connections from one client address at once (loopback not counted); past it 429 and Retry-After")
-		fs.Var(listFlag{&cfg.trustedProxies}, "trusted-proxies", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For names the client, for -max-conns-per-ip")
-		fs.IntVar(&cfg.maxCustomTrends, "max-trends-per-ip", rooms.DefaultMaxCustomTrendsPerIP, "custom trends the clients at one address may have added that still stand (loopback not counted; 0: no client adds any); past it a new one is refused")
-		fs.DurationVar(&cfg.roomlessTimeout, "roomless-timeout", rooms.DefaultRoomlessTimeout, "how long a connection may stay in no room before it is closed (the page opens it again)")
-		fs.DurationVar(&cfg.flushInterval, "flush-interval", rooms.DefaultFlushInterval, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
-		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
-		fs.StringVar(&cfg.nats, "nats", "", "`URL` of a NATS server (nats://127.0.0.1:4222) to run the rooms over, with other processes; empty runs alone")
-		fs.StringVar(&cfg.role, "role", "all", "this process's part: all (everything), ingest (the source and the rooms' history; serves /healthz and /readyz only) or web (the page and /ws); ingest and web need -nats")
-	}
+	defineFlags(fs, &cfg)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "%s\n\nEvery flag can also be set in the environment: -mock-rate is %s. The twitter source reads its\n"+
 			"credentials from TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_SECRET.\n\n",
@@ -211,7 +175,11 @@ func parseConfig(args []string, environ []string, stdout io.Writer) (config, err
 	if envErr != nil {
 		return cfg, envErr
 	}
-	cfg.strayEnv = strayEnv(environ, fs)
+	// A variable of the other command's flags is no typo: one environment
+	// often serves both.
+	other := flag.NewFlagSet("", flag.ContinueOnError)
+	defineFlags(other, &config{record: !cfg.record})
+	cfg.strayEnv = strayEnv(environ, fs, other)
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -357,4 +325,46 @@ func (c config) validate() error {
 		return usageError{err}
 	}
 	return nil
+}
+
+// defineFlags defines on fs the flags of the command cfg is for (the
+// server, or record when cfg.record), bound to cfg's fields.
+func defineFlags(fs *flag.FlagSet, cfg *config) {
+	fs.StringVar(&cfg.source, "source", "mock", "where tweets come from: "+strings.Join(sources, ", "))
+	fs.Var(listFlag{&cfg.trends}, "trends", "comma-separated `list` of trends to follow")
+	fs.Float64Var(&cfg.mockRate, "mock-rate", 10, "mock source: tweets per second over all trends")
+	fs.Int64Var(&cfg.mockSeed, "mock-seed", 1, "mock source: seed; the same seed gives the same tweets")
+	fs.StringVar(&cfg.replayFile, "replay-file", "", "replay source: JSON Lines file of tweets to play")
+	fs.Float64Var(&cfg.replaySpeed, "replay-speed", 1, "replay source: 1 plays at the original timing, 2 twice as fast, 0 as fast as it can")
+	fs.BoolVar(&cfg.replayLoop, "replay-loop", false, "replay source: start again at the end of the file")
+	fs.StringVar(&cfg.jetstreamURL, "jetstream-url", "", "jetstream source: the Jetstream endpoint (default Bluesky's public one)")
+	fs.StringVar(&cfg.profileURL, "profile-url", "", "jetstream source: the app.bsky.actor.getProfile endpoint for handles and names (default Bluesky's public one)")
+	fs.StringVar(&cfg.twitterStream, "twitter-stream-url", "", "twitter source: base URL of a v1.1-compatible streaming endpoint (default https://stream.twitter.com)")
+	fs.StringVar(&cfg.twitterAPI, "twitter-api-url", "", "twitter source: base URL of a v1.1-compatible REST endpoint, for trends (default https://api.twitter.com)")
+	fs.Int64Var(&cfg.twitterWOEID, "twitter-woeid", 1, "twitter source: the place whose trends fill \"trending now\" (1 is worldwide)")
+	fs.DurationVar(&cfg.retrackInterval, "retrack-interval", 30*time.Second, "twitter source: at most one reconnect per interval when the trends change")
+	fs.IntVar(&cfg.maxTrends, "max-trends", 100, "trends in all, configured and custom; a join past it is refused")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	if cfg.record {
+		fs.DurationVar(&cfg.duration, "duration", 10*time.Minute, "how long to record")
+		fs.StringVar(&cfg.output, "o", "", "the file to write (JSON Lines); it must not exist yet")
+		fs.BoolVar(&cfg.anonymise, "anonymise", false, "replace IDs, handles, names, mentions, e-mail addresses and links with stable fakes, and drop avatars and thumbnails, for sharing")
+	} else {
+		fs.StringVar(&cfg.addr, "addr", ":8080", "address to serve on (host:port)")
+		fs.DurationVar(&cfg.trendingWindow, "trending-window", 10*time.Minute, "\"trending now\" counts the hashtags of this last stretch of the stream")
+		fs.IntVar(&cfg.history, "history", rooms.DefaultHistory, "tweets each room keeps for the backlog and for recovery")
+		fs.IntVar(&cfg.maxRooms, "max-rooms", rooms.DefaultMaxRoomsPerConn, "rooms one connection may be in at once")
+		fs.DurationVar(&cfg.idleTrendTTL, "idle-trend-ttl", rooms.DefaultIdleTrendTTL, "how long a custom trend stays once no one watches it")
+		fs.Var(listFlag{&cfg.allowedOrigins}, "allowed-origins", "comma-separated browser origins, besides the server's own, that may connect (https://example.com, or * for any)")
+		fs.Var(listFlag{&cfg.allowedHosts}, "allowed-hosts", "comma-separated host names the server answers to (example.com), besides IP addresses and localhost; empty answers to any, which DNS rebinding can abuse")
+		fs.IntVar(&cfg.maxConns, "max-conns", rooms.DefaultMaxConns, "WebSocket connections this process holds at once; past it a connection is refused with 503 and Retry-After")
+		fs.IntVar(&cfg.maxConnsPerIP, "max-conns-per-ip", rooms.DefaultMaxConnsPerIP, "connections from one client address at once (loopback not counted); past it 429 and Retry-After")
+		fs.Var(listFlag{&cfg.trustedProxies}, "trusted-proxies", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For names the client, for -max-conns-per-ip")
+		fs.IntVar(&cfg.maxCustomTrends, "max-trends-per-ip", rooms.DefaultMaxCustomTrendsPerIP, "custom trends the clients at one address may have added that still stand (loopback not counted; 0: no client adds any); past it a new one is refused")
+		fs.DurationVar(&cfg.roomlessTimeout, "roomless-timeout", rooms.DefaultRoomlessTimeout, "how long a connection may stay in no room before it is closed (the page opens it again)")
+		fs.DurationVar(&cfg.flushInterval, "flush-interval", rooms.DefaultFlushInterval, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
+		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
+		fs.StringVar(&cfg.nats, "nats", "", "`URL` of a NATS server (nats://127.0.0.1:4222) to run the rooms over, with other processes; empty runs alone")
+		fs.StringVar(&cfg.role, "role", "all", "this process's part: all (everything), ingest (the source and the rooms' history; serves /healthz and /readyz only) or web (the page and /ws); ingest and web need -nats")
+	}
 }

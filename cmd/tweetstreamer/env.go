@@ -29,13 +29,15 @@ type strayVar struct {
 	name, meant string
 }
 
-// strayEnv returns the TS_ variables in environ that name none of fs's
-// flags, in the order they come: a typo (TS_ADDRESS for TS_ADDR) would
+// strayEnv returns the TS_ variables in environ that name no flag of the
+// sets, in the order they come: a typo (TS_ADDRESS for TS_ADDR) would
 // otherwise leave the flag at its default without a word. The variables
 // the program reads besides the flags (TWITTER_*) have no TS_ prefix.
-func strayEnv(environ []string, fs *flag.FlagSet) []strayVar {
+func strayEnv(environ []string, sets ...*flag.FlagSet) []strayVar {
 	known := map[string]bool{}
-	fs.VisitAll(func(f *flag.Flag) { known[envName(f.Name)] = true })
+	for _, fs := range sets {
+		fs.VisitAll(func(f *flag.Flag) { known[envName(f.Name)] = true })
+	}
 	var stray []strayVar
 	seen := map[string]bool{}
 	for _, kv := range environ {

@@ -235,7 +235,7 @@ func TestAnEnvironmentVariableThatNamesNoFlagIsReported(t *testing.T) {
 		{"a longer name", nil, []string{"TS_ADDRESS=:9090"}, []strayVar{{"TS_ADDRESS", "TS_ADDR"}}},
 		{"a typo", nil, []string{"TS_MOCK_RTAE=5"}, []strayVar{{"TS_MOCK_RTAE", "TS_MOCK_RATE"}}},
 		{"nothing close", nil, []string{"TS_COLOUR_SCHEME=dark"}, []strayVar{{"TS_COLOUR_SCHEME", ""}}},
-		{"a server flag when recording", []string{"record", "-o", "x.jsonl"}, []string{"TS_ADDR=:1"}, []strayVar{{"TS_ADDR", ""}}},
+		{"a server flag when recording", []string{"record", "-o", "x.jsonl"}, []string{"TS_ADDR=:1"}, nil},
 		{"once, however often it is listed", nil, []string{"TS_ADDRESS=a", "TS_ADDRESS=b"}, []strayVar{{"TS_ADDRESS", "TS_ADDR"}}},
 		{"flags and other variables are not", nil, append([]string{"TS_ADDR=:1", "TS_MOCK_RATE=3", "PATH=/bin", "TS=1"}, environOf(twitterEnv)...), nil},
 	}
@@ -315,5 +315,24 @@ func TestFlagDefaultsAreTheRoomsDefaults(t *testing.T) {
 	}
 	if got := flushInterval(cfg.flushInterval); got != rooms.DefaultFlushInterval {
 		t.Errorf("the default -flush-interval gives the hub %v, want %v", got, rooms.DefaultFlushInterval)
+	}
+}
+
+// One environment often serves the server and record: a variable of the
+// other command's flags is no typo.
+func TestTheOtherCommandsVariablesAreNoTypo(t *testing.T) {
+	env := map[string]string{"TS_ADDR": ":9999", "TS_MAX_CONNS": "5", "TS_ADRR": ":1", "TS_DURATION": "1m"}
+	for _, args := range [][]string{{"record", "-o", filepath.Join(t.TempDir(), "x.jsonl")}, {}} {
+		cfg, err := parseConfig(args, environOf(env), &strings.Builder{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, v := range cfg.strayEnv {
+			names = append(names, v.name)
+		}
+		if !slices.Equal(names, []string{"TS_ADRR"}) {
+			t.Errorf("%v: stray variables %v, want only the typo TS_ADRR", args, names)
+		}
 	}
 }

@@ -118,7 +118,7 @@ func newNodeCollector(src metricsSources) *nodeCollector {
 		sourceState:    d("source_state", "1 for the ingester's state of the source: starting, streaming, backing_off, ended or stopped.", "source", "state"),
 		upstreamState:  d("source_upstream_state", "1 for a live source's state with its upstream: connecting, connected, backing_off or failed.", "source", "state"),
 		restarts:       d("source_restarts_total", "Times the ingester started the source again after it failed.", "source"),
-		reconnects:     d("source_reconnects_total", "Times a live source connected to its upstream again after losing it.", "source"),
+		reconnects:     d("source_reconnects_total", "Connection attempts a live source made after its first: one per return after a loss, and one per backoff step while its upstream stays away.", "source"),
 		lag:            d("source_lag_seconds", "Now less the newest created_at of the tweets received (capped at when each arrived): how far behind the stream the source is, or how long it has been quiet.", "source"),
 		natsConnected:  d("nats_connected", "1 while the link to NATS is up, 0 while it is reconnecting."),
 		natsReconnects: d("nats_reconnects_total", "Times the link to NATS came back after a loss."),

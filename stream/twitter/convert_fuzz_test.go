@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -28,23 +29,35 @@ import (
 type oneBody struct {
 	body  []byte
 	used  bool
-	again chan struct{} // closed at the first request after the body
+	ended chan struct{} // closed once the body is read to its end
 }
 
 func (o *oneBody) RoundTrip(req *http.Request) (*http.Response, error) {
 	if o.used {
-		select {
-		case <-o.again:
-		default:
-			close(o.again)
-		}
 		return nil, errors.New("the stream ended")
 	}
 	o.used = true
 	return &http.Response{
 		StatusCode: http.StatusOK, Header: make(http.Header), Request: req,
-		Body: io.NopCloser(bytes.NewReader(o.body)),
+		Body: io.NopCloser(&endSignal{r: bytes.NewReader(o.body), ended: o.ended}),
 	}, nil
+}
+
+// endSignal closes ended when r is read to its end: go-twitter reads a
+// line and hands its message on before it reads again, so by then every
+// message of the body has been handed on.
+type endSignal struct {
+	r     io.Reader
+	ended chan struct{}
+	once  sync.Once
+}
+
+func (e *endSignal) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.once.Do(func() { close(e.ended) })
+	}
+	return n, err
 }
 
 // inputStrings returns every string value in the JSON messages of a
@@ -132,7 +145,7 @@ func FuzzTwitterMessage(f *testing.F) {
 	src.clock = clk
 	f.Fuzz(func(t *testing.T, message []byte) {
 		body := append(slices.Clone(message), "\r\n"...)
-		tr := &oneBody{body: body, again: make(chan struct{})}
+		tr := &oneBody{body: body, ended: make(chan struct{})}
 		client := twitter.NewClient(&http.Client{Transport: tr})
 		st, err := client.Streams.Filter(&twitter.StreamFilterParams{Track: []string{"go"}})
 		if err != nil {
@@ -140,13 +153,13 @@ func FuzzTwitterMessage(f *testing.F) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		// go-twitter asks again, after a backoff, once the body has ended:
-		// the message is all read by then, so the stream is stopped.
+		// go-twitter would ask again, after a backoff, once the body has
+		// ended; every message is handed on by then, so the stream stops.
 		stopped := make(chan struct{})
 		go func() {
 			defer close(stopped)
 			select {
-			case <-tr.again:
+			case <-tr.ended:
 				st.Stop()
 			case <-ctx.Done():
 			}

@@ -24,6 +24,10 @@ const (
 	DefaultRoomlessTimeout = 10 * time.Minute
 )
 
+// NoCustomTrends, as Config.MaxCustomTrendsPerIP, lets no client add a
+// trend; the command's -max-trends-per-ip maps its 0 to it.
+const NoCustomTrends = -1
+
 // retryAfter is what a refused upgrade tells the client to wait, in
 // seconds: long enough for connections to come and go.
 const retryAfter = 10

@@ -123,7 +123,7 @@ func TestConnectionLimits(t *testing.T) {
 	})
 
 	t.Run("a negative MaxCustomTrendsPerIP lets no client add a trend", func(t *testing.T) {
-		s := newTestServer(t, Config{MaxCustomTrendsPerIP: -1})
+		s := newTestServer(t, Config{MaxCustomTrendsPerIP: NoCustomTrends})
 		c := s.dial(t)
 		c.send(map[string]any{"type": "join", "room": "elixir"})
 		if m := c.expect("error", "elixir"); m.Code != CodeTooManyTrends || !strings.Contains(m.Message, "only its own trends") {

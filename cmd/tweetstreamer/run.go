@@ -137,10 +137,10 @@ func newHub(cfg config, logger *slog.Logger, trends rooms.TrendSet, broker rooms
 }
 
 // customTrendsPerIP maps the flag, where 0 means no client may add a
-// trend, to rooms.Config, where that is a negative count.
+// trend, to rooms.Config, where that is rooms.NoCustomTrends.
 func customTrendsPerIP(n int) int {
 	if n == 0 {
-		return -1
+		return rooms.NoCustomTrends
 	}
 	return n
 }

@@ -59,6 +59,34 @@ type Metrics struct {
 	Latency Histogram
 }
 
+// Add adds o's counts and connections to m, for a node of several hubs;
+// the rooms stay m's, since the hubs of one node share them.
+func (m *Metrics) Add(o Metrics) {
+	m.Connections += o.Connections
+	m.ConnectionsOpened += o.ConnectionsOpened
+	m.RefusedFull += o.RefusedFull
+	m.RefusedPerIP += o.RefusedPerIP
+	for k, v := range o.ConnectionsClosed {
+		m.ConnectionsClosed[k] += v
+	}
+	m.Memberships += o.Memberships
+	m.TweetsRouted += o.TweetsRouted
+	m.Deliveries += o.Deliveries
+	m.FramesWritten += o.FramesWritten
+	m.BytesWritten += o.BytesWritten
+	m.SkippedTweets += o.SkippedTweets
+	m.SlowWrites += o.SlowWrites
+	m.Recovered += o.Recovered
+	m.NotRecovered += o.NotRecovered
+	for k, v := range o.ClientErrors {
+		m.ClientErrors[k] += v
+	}
+	for j, v := range o.Latency.Counts {
+		m.Latency.Counts[j] += v
+	}
+	m.Latency.Sum += o.Latency.Sum
+}
+
 // Disconnects lists every reason the server ends a connection, for the
 // counts of Metrics.ConnectionsClosed.
 var Disconnects = [...]Disconnect{

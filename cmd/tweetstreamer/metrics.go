@@ -216,29 +216,7 @@ func (c *nodeCollector) hubMetrics() rooms.Metrics {
 			sum = m
 			continue
 		}
-		sum.Connections += m.Connections
-		sum.ConnectionsOpened += m.ConnectionsOpened
-		sum.RefusedFull += m.RefusedFull
-		sum.RefusedPerIP += m.RefusedPerIP
-		for k, v := range m.ConnectionsClosed {
-			sum.ConnectionsClosed[k] += v
-		}
-		sum.Memberships += m.Memberships
-		sum.TweetsRouted += m.TweetsRouted
-		sum.Deliveries += m.Deliveries
-		sum.FramesWritten += m.FramesWritten
-		sum.BytesWritten += m.BytesWritten
-		sum.SkippedTweets += m.SkippedTweets
-		sum.SlowWrites += m.SlowWrites
-		sum.Recovered += m.Recovered
-		sum.NotRecovered += m.NotRecovered
-		for k, v := range m.ClientErrors {
-			sum.ClientErrors[k] += v
-		}
-		for j, v := range m.Latency.Counts {
-			sum.Latency.Counts[j] += v
-		}
-		sum.Latency.Sum += m.Latency.Sum
+		sum.Add(m)
 	}
 	return sum
 }

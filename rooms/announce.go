@@ -9,7 +9,7 @@ import (
 // announcement is the latest message of one kind that every connection gets.
 type announcement struct {
 	kind  string
-	frame []byte
+	frame *sharedFrame
 }
 
 // Announce sends every connection a server-wide message: v, which must
@@ -46,12 +46,13 @@ func (h *Hub) AnnounceFrame(kind string, frame []byte) {
 	}
 	if i == len(h.announced) {
 		h.announced = append(h.announced, announcement{kind: kind})
-	} else if bytes.Equal(h.announced[i].frame, frame) {
+	} else if bytes.Equal(h.announced[i].frame.plain, frame) {
 		return
 	}
-	h.announced[i].frame = frame
+	shared := newSharedFrame(frame)
+	h.announced[i].frame = shared
 	for c := range h.clients {
-		c.send(entry{frame: frame})
+		c.send(shared.entryFor(c, nil))
 	}
 }
 
@@ -59,6 +60,6 @@ func (h *Hub) AnnounceFrame(kind string, frame []byte) {
 // It is called with h.mu held.
 func (h *Hub) sendAnnouncementsLocked(c *client) {
 	for _, a := range h.announced {
-		c.send(entry{frame: a.frame})
+		c.send(a.frame.entryFor(c, nil))
 	}
 }

@@ -19,7 +19,9 @@ type Position struct {
 type Pub struct {
 	// Seq is the tweet's place in the room's epoch.
 	Seq uint64
-	// Frame is the encoded `tweet` message, written to members as it is.
+	// Frame is the encoded `tweet` message in full, as a broker carries it
+	// between nodes. A Pub the hub publishes leaves it nil and carries its
+	// message in every variant instead (see FullFrame).
 	Frame []byte
 	// ID identifies the tweet within its source, for a retract.
 	ID string
@@ -32,6 +34,32 @@ type Pub struct {
 	// history remains contiguous, but it is sent to no one, and Frame and
 	// Tweet are nil.
 	Retracted bool
+
+	// msg is the message of a tweet the hub published, in every variant,
+	// made as members need them: a broker that keeps the Pub keeps it too,
+	// so a backlog reuses what live members had made.
+	msg *tweetMessage
+}
+
+// FullFrame returns the tweet message in full (see Frame), which a broker
+// that carries bytes sends.
+func (p *Pub) FullFrame() []byte {
+	if p.Frame != nil || p.msg == nil {
+		return p.Frame
+	}
+	return p.msg.form(variantFull, false)
+}
+
+// message returns p's message in every variant. A Pub a broker delivered
+// as bytes gets one made from its frame, which the caller shares among the
+// members it queues it for.
+func (p *Pub) message(roomJSON []byte, counters *hubCounters) *tweetMessage {
+	if p.msg != nil {
+		return p.msg
+	}
+	m := newTweetMessage(nil, roomJSON, p.Seq, counters)
+	m.plain[variantFull] = p.Frame
+	return m
 }
 
 // History is what a broker keeps of a room: where the room stands, and

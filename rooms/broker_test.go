@@ -186,8 +186,14 @@ func describeMsg(m msg) string {
 func tweetPub(room, epoch string, seq uint64) Pub {
 	tw := stream.Tweet{ID: fmt.Sprintf("%s-%d", epoch, seq), Source: "test", Text: room}
 	roomJSON, _ := json.Marshal(room)
-	f := newTweetFrame(nil, &tw, []string{room}, "")
-	return Pub{Seq: seq, Frame: f.appendTo(nil, roomJSON, seq), ID: tw.ID, Tweet: &tw, Matched: []string{room}}
+	return Pub{Seq: seq, Frame: fullFrame(&tw, []string{room}, "", roomJSON, seq), ID: tw.ID, Tweet: &tw, Matched: []string{room}}
+}
+
+// fullFrame is the tweet message in full for tw in the room of roomJSON
+// at seq, with html as its card, as the hub encodes it.
+func fullFrame(tw *stream.Tweet, matched []string, html string, roomJSON []byte, seq uint64) []byte {
+	render := func(stream.Tweet, []string) (string, error) { return html, nil }
+	return newTweetMessage(newTweetParts(tw, matched, render, nil), roomJSON, seq, nil).form(variantFull, false)
 }
 
 // roomHistory is a broker's history of golang in epoch, holding the tweets

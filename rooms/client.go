@@ -56,9 +56,14 @@ type client struct {
 	readDone  chan struct{} // closed when the reader stops reading
 	writers   sync.WaitGroup
 
-	batch []entry // owned by the writer
+	batch []entry  // owned by the writer
+	bufs  [][]byte // owned by the writer: a batch's frames, for one write
 
 	ip string // the client address its limits count against
+	// variant is what of each tweet the client reads, and packed whether
+	// it negotiated permessage-deflate; both are set at the upgrade.
+	variant variant
+	packed  bool
 	// roomlessSince is when the connection last was in no room, in Unix
 	// nanoseconds; zero while it is in one. The reader sets it, the hub's
 	// sweep reads it.

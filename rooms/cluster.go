@@ -155,7 +155,7 @@ func (h *Hub) Announcements() []Announcement {
 	defer h.mu.RUnlock()
 	out := make([]Announcement, len(h.announced))
 	for i, a := range h.announced {
-		out[i] = Announcement{Kind: a.kind, Frame: a.frame}
+		out[i] = Announcement{Kind: a.kind, Frame: a.frame.plain}
 	}
 	return out
 }

@@ -2,11 +2,13 @@ package rooms
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"net"
 	"net/http"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // An idle connection's largest cost is the goroutine that waits for the
@@ -35,10 +37,17 @@ type frameConn struct {
 	budget int
 	// handedOver counts the connections that stopped peeking.
 	handedOver *atomic.Int64
+	// vectored is set when a list of buffers goes out in one system call
+	// under the socket's write lock (see writeBuffers).
+	vectored bool
+	// answered is set once the library has written its answer to the
+	// upgrade; deflate says whether that answer accepted permessage-deflate.
+	answered, deflate bool
 }
 
 func newFrameConn(conn net.Conn, handedOver *atomic.Int64) *frameConn {
 	fc := &frameConn{Conn: conn, budget: -1, handedOver: handedOver}
+	_, fc.vectored = conn.(*net.TCPConn)
 	if canPeek {
 		if sc, ok := conn.(syscall.Conn); ok {
 			if raw, err := sc.SyscallConn(); err == nil {
@@ -69,6 +78,38 @@ func (fc *frameConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// deflateAccepted is how the library's answer to an upgrade accepts
+// permessage-deflate; it accepts it only without context takeover.
+var deflateAccepted = []byte("\r\nSec-WebSocket-Extensions: permessage-deflate")
+
+// Write notes, from the library's answer to the upgrade (its first write),
+// whether the connection compresses: what the client was told is what it
+// decompresses.
+func (fc *frameConn) Write(p []byte) (int, error) {
+	if !fc.answered {
+		fc.answered = true
+		fc.deflate = bytes.Contains(p, deflateAccepted)
+	}
+	return fc.Conn.Write(p)
+}
+
+// writeBuffers writes bufs, whole frames, by the deadline and with one
+// call to the socket, which holds its write lock for the whole of it: the
+// library's own writes (a pong, a close) fall between frames, never
+// inside one.
+func (fc *frameConn) writeBuffers(bufs [][]byte, deadline time.Time) error {
+	if err := fc.Conn.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	if fc.vectored {
+		b := net.Buffers(bufs)
+		_, err := b.WriteTo(fc.Conn)
+		return err
+	}
+	_, err := fc.Conn.Write(bytes.Join(bufs, nil))
+	return err
+}
+
 // peeking reports whether the reader waits on the socket itself.
 func (fc *frameConn) peeking() bool { return fc.budget >= 0 }
 
@@ -91,18 +132,25 @@ const (
 
 // parseFrameHeader tells what kind of frame the bytes b start and, for a
 // message or a pong, its whole length in bytes (header, mask and payload).
-// It needs two bytes, four when the payload length takes 16 bits.
-func parseFrameHeader(b []byte) (kind, size int) {
+// It needs two bytes, four when the payload length takes 16 bits. On a
+// connection that compresses (deflate), a text or binary frame may be
+// compressed (RSV1), which the library then decompresses.
+func parseFrameHeader(b []byte, deflate bool) (kind, size int) {
 	if len(b) < 2 {
 		return frameOther, 0
 	}
 	const (
 		fin       = 0x80
+		rsv1      = 0x40
 		rsv       = 0x70
 		masked    = 0x80
 		maskBytes = 4
 	)
-	if b[0]&fin == 0 || b[0]&rsv != 0 || b[1]&masked == 0 {
+	rsvAllowed := byte(0)
+	if op := b[0] & 0x0f; deflate && (op == websocketText || op == websocketBinary) {
+		rsvAllowed = rsv1
+	}
+	if b[0]&fin == 0 || b[0]&rsv&^rsvAllowed != 0 || b[1]&masked == 0 {
 		return frameOther, 0
 	}
 	header, payload := 2+maskBytes, int(b[1]&0x7f)
@@ -145,7 +193,7 @@ func (fc *frameConn) awaitFrame() (kind, size int) {
 	if err != nil || n == 0 {
 		return frameEnd, 0
 	}
-	return parseFrameHeader(head[:n])
+	return parseFrameHeader(head[:n], fc.deflate)
 }
 
 // discard reads and drops n bytes the reader has seen begin to arrive.

@@ -44,7 +44,7 @@ func (h *errorLog) WithGroup(string) slog.Handler      { return h }
 // fragment), after which any frame may follow unseen.
 func clientCloseCodes(data []byte) (codes []int, ok bool) {
 	for len(data) > 0 {
-		kind, size := parseFrameHeader(data)
+		kind, size := parseFrameHeader(data, false)
 		if kind == frameOther || size > len(data) {
 			return codes, kind != frameOther
 		}

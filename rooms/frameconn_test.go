@@ -17,29 +17,35 @@ func TestParseFrameHeader(t *testing.T) {
 	tests := []struct {
 		name       string
 		head       []byte
+		deflate    bool
 		kind, size int
 	}{
-		{"masked text", []byte{0x81, 0x80 | 20}, frameMessage, 26},
-		{"masked binary", []byte{0x82, 0x80 | 125}, frameMessage, 131},
-		{"16-bit length", []byte{0x81, 0x80 | 126, 0x01, 0x00}, frameMessage, 8 + 256},
-		{"16-bit length, cut short", []byte{0x81, 0x80 | 126, 0x01}, frameOther, 0},
-		{"64-bit length", []byte{0x81, 0x80 | 127, 0, 0}, frameOther, 0},
-		{"close", []byte{0x88, 0x80 | 2}, frameMessage, 8},
-		{"pong", []byte{0x8a, 0x80}, framePong, 6},
-		{"pong with payload", []byte{0x8a, 0x80 | 4}, framePong, 10},
-		{"ping", []byte{0x89, 0x80}, frameOther, 0},
-		{"close of one byte", []byte{0x88, 0x80 | 1}, frameBadClose, 2 + 4 + 1},
-		{"first of several frames", []byte{0x01, 0x80 | 3}, frameOther, 0},
-		{"continuation", []byte{0x80, 0x80 | 3}, frameOther, 0},
-		{"unmasked", []byte{0x81, 20}, frameOther, 0},
-		{"reserved bit", []byte{0xc1, 0x80 | 20}, frameOther, 0},
-		{"unknown opcode", []byte{0x83, 0x80 | 1}, frameOther, 0},
-		{"one byte", []byte{0x81}, frameOther, 0},
-		{"nothing", nil, frameOther, 0},
+		{"masked text", []byte{0x81, 0x80 | 20}, false, frameMessage, 26},
+		{"masked binary", []byte{0x82, 0x80 | 125}, false, frameMessage, 131},
+		{"16-bit length", []byte{0x81, 0x80 | 126, 0x01, 0x00}, false, frameMessage, 8 + 256},
+		{"16-bit length, cut short", []byte{0x81, 0x80 | 126, 0x01}, false, frameOther, 0},
+		{"64-bit length", []byte{0x81, 0x80 | 127, 0, 0}, false, frameOther, 0},
+		{"close", []byte{0x88, 0x80 | 2}, false, frameMessage, 8},
+		{"pong", []byte{0x8a, 0x80}, false, framePong, 6},
+		{"pong with payload", []byte{0x8a, 0x80 | 4}, false, framePong, 10},
+		{"ping", []byte{0x89, 0x80}, false, frameOther, 0},
+		{"close of one byte", []byte{0x88, 0x80 | 1}, false, frameBadClose, 2 + 4 + 1},
+		{"first of several frames", []byte{0x01, 0x80 | 3}, false, frameOther, 0},
+		{"continuation", []byte{0x80, 0x80 | 3}, false, frameOther, 0},
+		{"unmasked", []byte{0x81, 20}, false, frameOther, 0},
+		{"reserved bit", []byte{0xc1, 0x80 | 20}, false, frameOther, 0},
+		{"compressed text, compression negotiated", []byte{0xc1, 0x80 | 20}, true, frameMessage, 26},
+		{"compressed binary, compression negotiated", []byte{0xc2, 0x80 | 20}, true, frameMessage, 26},
+		{"RSV2, compression negotiated", []byte{0xa1, 0x80 | 20}, true, frameOther, 0},
+		{"compressed close, compression negotiated", []byte{0xc8, 0x80 | 2}, true, frameOther, 0},
+		{"compressed pong, compression negotiated", []byte{0xca, 0x80}, true, frameOther, 0},
+		{"unknown opcode", []byte{0x83, 0x80 | 1}, false, frameOther, 0},
+		{"one byte", []byte{0x81}, false, frameOther, 0},
+		{"nothing", nil, false, frameOther, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			kind, size := parseFrameHeader(tt.head)
+			kind, size := parseFrameHeader(tt.head, tt.deflate)
 			if kind != tt.kind || size != tt.size {
 				t.Errorf("parseFrameHeader(% x) = %d, %d; want %d, %d", tt.head, kind, size, tt.kind, tt.size)
 			}

@@ -15,19 +15,30 @@ import (
 // full frames, enough to keep a fast reader's pipe full.
 const socketSendBuffer = 128 << 10
 
-// writeBufferPool lends write buffers to connections only while they write,
-// so an idle connection holds none.
+// writeBufferPool would lend the websocket library write buffers while it
+// writes a message; it writes only control frames, which need none, so
+// with a pool no connection holds one (the writer frames messages itself).
 var writeBufferPool = &sync.Pool{}
 
 // ServeHTTP upgrades a request to a WebSocket speaking the live protocol.
 // A browser Origin that is neither this server's nor allowed gets 403
-// before the upgrade; a client without an Origin header is let in.
+// before the upgrade; a client without an Origin header is let in. The
+// query's tweet parameter picks the variant of tweet messages (see
+// variant); a value that is none gets 400. A client that offers
+// permessage-deflate gets it, without context takeover, unless
+// Config.NoCompression.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	v, err := parseVariant(r.URL.Query().Get("tweet"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	up := websocket.Upgrader{
-		ReadBufferSize:  128, // clients send little: a join is a few dozen bytes
-		WriteBufferSize: 16 << 10,
-		WriteBufferPool: writeBufferPool,
-		CheckOrigin:     h.checkOrigin,
+		ReadBufferSize:    128, // clients send little: a join is a few dozen bytes
+		WriteBufferSize:   16 << 10,
+		WriteBufferPool:   writeBufferPool,
+		CheckOrigin:       h.checkOrigin,
+		EnableCompression: !h.cfg.NoCompression,
 	}
 	ip := h.clientIP(r)
 	if !h.admit(w, ip) {
@@ -48,7 +59,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = tcp.SetWriteBuffer(socketSendBuffer)
 	}
 	c := newClient(h, conn, uw.conn)
-	c.ip = ip
+	c.ip, c.variant, c.packed = ip, v, uw.conn.deflate
+	if c.packed {
+		h.counters.openedCompressed.Add(1)
+	}
 	c.roomlessSince.Store(time.Now().UnixNano())
 	h.mu.Lock()
 	if h.closing {
@@ -65,7 +79,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.growQueue(h.queueBytes)
 	// The list is taken with the client registered, so that no broadcast
 	// of a later list can fall between the two.
-	c.send(entry{frame: h.trendsOnConnect()})
+	c.send(h.trendsOnConnect().entryFor(c, nil))
 	h.sendAnnouncementsLocked(c)
 	h.mu.Unlock()
 

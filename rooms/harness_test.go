@@ -187,6 +187,10 @@ type msg struct {
 	PerMinute *int            `json:"per_minute"`
 	Held      *uint64         `json:"held"`
 	Trends    json.RawMessage `json:"trends"`
+	// IngestedAt is the seq variant's ingested_at.
+	IngestedAt string `json:"ingested_at"`
+	// raw is the message as it came.
+	raw []byte
 }
 
 func (m msg) String() string {
@@ -207,6 +211,7 @@ func (m msg) String() string {
 type testClient struct {
 	t    *testing.T
 	conn *websocket.Conn
+	resp *http.Response // the answer to the upgrade
 	// arrived has a token once the reader has kept a message, or ended,
 	// since the test last looked.
 	arrived chan struct{}
@@ -235,11 +240,22 @@ func (s *testServer) dial(t *testing.T, setup ...func(*testClient)) *testClient 
 // dialWith is dial with header sent in the upgrade request.
 func (s *testServer) dialWith(t *testing.T, header http.Header, setup ...func(*testClient)) *testClient {
 	t.Helper()
-	conn, _, err := s.dialer.Dial(s.wsURL, header)
+	return s.dialBy(t, s.dialer, "", header, setup...)
+}
+
+// dialBy is dial through dialer, with query (such as "tweet=card") added
+// to the URL and header sent in the upgrade request.
+func (s *testServer) dialBy(t *testing.T, dialer *websocket.Dialer, query string, header http.Header, setup ...func(*testClient)) *testClient {
+	t.Helper()
+	url := s.wsURL
+	if query != "" {
+		url += "?" + query
+	}
+	conn, resp, err := dialer.Dial(url, header)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	c := &testClient{t: t, conn: conn, arrived: make(chan struct{}, 1), skipNoise: true}
+	c := &testClient{t: t, conn: conn, resp: resp, arrived: make(chan struct{}, 1), skipNoise: true}
 	for _, f := range setup {
 		f(c)
 	}
@@ -264,6 +280,7 @@ func (s *testServer) dialWith(t *testing.T, header http.Header, setup ...func(*t
 				if err := json.Unmarshal(line, &m); err != nil {
 					m = msg{Type: "INVALID JSON: " + string(line)}
 				}
+				m.raw = line
 				ms = append(ms, m)
 			}
 			c.inboxMu.Lock()

@@ -155,6 +155,10 @@ type Config struct {
 	// WriteWait bounds every write: a client that cannot take a frame in
 	// this time is gone, and its connection is closed. Zero means 10 s.
 	WriteWait time.Duration
+	// NoCompression answers no client's offer of permessage-deflate, so
+	// every connection reads plain frames. False compresses for every
+	// client that offers it, each message once for all of them.
+	NoCompression bool
 }
 
 // Hub owns the rooms and the connections. Create it with NewHub, run its
@@ -401,23 +405,12 @@ func (h *Hub) addCustomRoomLocked(name, addr string) *room {
 }
 
 // Publish routes t to the rooms of the trends it matched, through the
-// broker. The card is rendered and the tweet encoded once; each room adds
-// only its name and seq.
+// broker. The card is rendered and the tweet encoded at most once, when a
+// member first needs them, whatever the rooms and members; each room's
+// message adds only its name and seq.
 func (h *Hub) Publish(t stream.Tweet, matched []string) {
-	html := ""
-	if h.render != nil {
-		var err error
-		if html, err = h.render(t, matched); err != nil {
-			h.log.Error("rendering a tweet card", "id", t.ID, "err", err)
-			html = ""
-		}
-	}
-	scratch := framePool.Get().(*[]byte)
-	defer framePool.Put(scratch)
-	f := newTweetFrame((*scratch)[:0], &t, matched, html)
-	*scratch = f.buf
-
 	tweet := &t
+	parts := newTweetParts(tweet, matched, h.render, h.log)
 	// h.mu keeps the idle sweep from dropping a room, and its history,
 	// between the lookup and the publish, which would leave the broker a
 	// stream for a room that is gone.
@@ -431,8 +424,8 @@ func (h *Hub) Publish(t stream.Tweet, matched []string) {
 			continue
 		}
 		err := h.broker.Publish(name, func(seq uint64) Pub {
-			frame := f.appendTo(make([]byte, 0, f.size(r.nameJSON)), r.nameJSON, seq)
-			return Pub{Seq: seq, Frame: frame, ID: t.ID, Tweet: tweet, Matched: matched}
+			msg := newTweetMessage(parts, r.nameJSON, seq, &h.counters)
+			return Pub{Seq: seq, ID: t.ID, Tweet: tweet, Matched: matched, msg: msg}
 		})
 		if err != nil {
 			h.log.Error("publishing a tweet", "room", name, "id", t.ID, "err", err)
@@ -758,14 +751,15 @@ func (h *Hub) tick(now time.Time) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
-		c.send(entry{frame: f.frame})
+		c.send(f.frame.entryFor(c, nil))
 	}
 }
 
 // trendsFrame is a `trends` frame, and the trends it lists without their
 // counts (see withoutCounts).
 type trendsFrame struct {
-	frame, names []byte
+	frame *sharedFrame
+	names []byte
 }
 
 // renderTrends encodes the `trends` message for summaries, with the list's
@@ -780,7 +774,7 @@ func (h *Hub) renderTrends(summaries []Summary) *trendsFrame {
 		}
 		msg.HTML = html
 	}
-	return &trendsFrame{frame: encode(msg), names: encode(withoutCounts(summaries))}
+	return &trendsFrame{frame: newSharedFrame(encode(msg)), names: encode(withoutCounts(summaries))}
 }
 
 // trendsOnConnect returns the `trends` frame for a new connection, with
@@ -789,7 +783,7 @@ func (h *Hub) renderTrends(summaries []Summary) *trendsFrame {
 // interval old, as the next tick sends everyone the new ones; rendering
 // afresh for a change of counts alone would render once per connection in
 // a storm of reconnects, each time with h.mu held.
-func (h *Hub) trendsOnConnect() []byte {
+func (h *Hub) trendsOnConnect() *sharedFrame {
 	summaries := h.summariesLocked()
 	names := encode(withoutCounts(summaries))
 	if f := h.lastTrends.Load(); f != nil && bytes.Equal(f.names, names) {

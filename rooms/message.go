@@ -2,10 +2,6 @@ package rooms
 
 import (
 	"encoding/json"
-	"strconv"
-	"sync"
-
-	"github.com/tweetstreamer/tweetstreamer/stream"
 )
 
 // Error codes sent in `error` messages. They are part of the live protocol:
@@ -106,54 +102,4 @@ func encode(v any) []byte {
 		panic("rooms: encoding a server message: " + err.Error())
 	}
 	return b
-}
-
-// tweetFrame is the part of a tweet message that is the same in every room
-// the tweet goes to, encoded once per tweet.
-type tweetFrame struct {
-	buf     []byte // holds the three parts below
-	matched []byte // JSON array
-	tweet   []byte // JSON object
-	html    []byte // JSON string
-}
-
-// framePool recycles the buffers of tweetFrame: each room copies what it
-// needs into its own frame, so the parts live only during a publish.
-var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-func newTweetFrame(buf []byte, t *stream.Tweet, matched []string, html string) tweetFrame {
-	buf = append(buf, '[')
-	for i, m := range matched {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = stream.AppendJSONString(buf, m)
-	}
-	buf = append(buf, ']')
-	m := len(buf)
-	buf = t.AppendJSON(buf)
-	tw := len(buf)
-	buf = stream.AppendJSONString(buf, html)
-	return tweetFrame{buf: buf, matched: buf[:m], tweet: buf[m:tw], html: buf[tw:]}
-}
-
-// appendTo appends the tweet message for one room: the only per-room
-// parts are the room name and the seq.
-func (f *tweetFrame) appendTo(dst, roomJSON []byte, seq uint64) []byte {
-	dst = append(dst, `{"type":"tweet","room":`...)
-	dst = append(dst, roomJSON...)
-	dst = append(dst, `,"seq":`...)
-	dst = strconv.AppendUint(dst, seq, 10)
-	dst = append(dst, `,"matched":`...)
-	dst = append(dst, f.matched...)
-	dst = append(dst, `,"tweet":`...)
-	dst = append(dst, f.tweet...)
-	dst = append(dst, `,"html":`...)
-	dst = append(dst, f.html...)
-	return append(dst, '}')
-}
-
-func (f *tweetFrame) size(roomJSON []byte) int {
-	return len(`{"type":"tweet","room":,"seq":,"matched":,"tweet":,"html":}`) + 20 +
-		len(roomJSON) + len(f.matched) + len(f.tweet) + len(f.html)
 }

@@ -90,7 +90,7 @@ func (m *Metrics) Add(o Metrics) {
 // Disconnects lists every reason the server ends a connection, for the
 // counts of Metrics.ConnectionsClosed.
 var Disconnects = [...]Disconnect{
-	DisconnectShutdown, DisconnectTooSlow, DisconnectBadData, DisconnectUnsupported, DisconnectProtocol, DisconnectRoomless, DisconnectInternal, DisconnectGone,
+	DisconnectShutdown, DisconnectTooSlow, DisconnectBadData, DisconnectUnsupported, DisconnectProtocol, DisconnectTooBig, DisconnectRoomless, DisconnectInternal, DisconnectGone,
 }
 
 // ErrorCodes lists every code of an `error` message, for the counts of
@@ -128,6 +128,8 @@ type hubCounters struct {
 	// Added to by the publishing side.
 	routed     atomic.Uint64
 	deliveries atomic.Uint64
+	// compressed counts the messages compressed for members to share.
+	compressed atomic.Uint64
 	_          cacheLinePad
 	// Added to by the writers.
 	frames     atomic.Uint64
@@ -137,14 +139,17 @@ type hubCounters struct {
 	latency    latencyHistogram
 	_          cacheLinePad
 	// Added to by connections' readers, seldom.
-	opened       atomic.Uint64
-	refusedFull  atomic.Uint64
-	refusedPerIP atomic.Uint64
-	closed       [len(Disconnects)]atomic.Uint64
-	memberships  atomic.Int64
-	recovered    atomic.Uint64
-	notRecovered atomic.Uint64
-	clientErrors [len(ErrorCodes)]atomic.Uint64
+	opened atomic.Uint64
+	// openedCompressed counts the connections opened that negotiated
+	// permessage-deflate.
+	openedCompressed atomic.Uint64
+	refusedFull      atomic.Uint64
+	refusedPerIP     atomic.Uint64
+	closed           [len(Disconnects)]atomic.Uint64
+	memberships      atomic.Int64
+	recovered        atomic.Uint64
+	notRecovered     atomic.Uint64
+	clientErrors     [len(ErrorCodes)]atomic.Uint64
 }
 
 // cacheLinePad keeps what follows off the cache line of what precedes it,

@@ -27,8 +27,7 @@ func TestEveryDisconnectAndErrorCodeHasItsOwnName(t *testing.T) {
 func TestIngestedAtIsReadFromTheTweetOrItsFrame(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
 	tw := stream.Tweet{ID: "1", Source: "test", Text: `a "quoted" ingested_at`, IngestedAt: at, CreatedAt: at.Add(-time.Second)}
-	f := newTweetFrame(nil, &tw, []string{"golang"}, `<p>"ingested_at":"2000-01-01T00:00:00Z"</p>`)
-	frame := f.appendTo(nil, []byte(`"golang"`), 7)
+	frame := fullFrame(&tw, []string{"golang"}, `<p>"ingested_at":"2000-01-01T00:00:00Z"</p>`, []byte(`"golang"`), 7)
 	for _, tt := range []struct {
 		name string
 		pub  Pub

@@ -16,7 +16,11 @@ type entry struct {
 	// from this queue: they become one `skipped` message for from..to. An
 	// encoded `skipped` message has its range in from..to too, for the
 	// metrics.
-	skip     bool
+	skip bool
+	// packed marks a frame compressed on its own (see deflate.go), for a
+	// connection that negotiated compression; the writer compresses any
+	// other frame for such a connection itself.
+	packed   bool
 	from, to uint64
 
 	// ingestedAt is when a live tweet was ingested, in Unix nanoseconds,

@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"errors"
+	"io"
 	"time"
 	"unicode/utf8"
 
@@ -81,6 +82,25 @@ func (c *client) awaitMessage() bool {
 	return true
 }
 
+// errInflatedTooBig is a compressed message that passes maxMessageSize
+// once decompressed: the library's read limit counts the bytes on the
+// wire, which a message of 4 KiB can make a thousand times as many.
+var errInflatedTooBig = errors.New("rooms: a decompressed message over the read limit")
+
+// readClientMessage reads the next message whole, and no more than
+// maxMessageSize bytes of it once decompressed.
+func (c *client) readClientMessage() (int, []byte, error) {
+	kind, r, err := c.conn.NextReader()
+	if err != nil {
+		return kind, nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxMessageSize+1))
+	if err == nil && len(data) > maxMessageSize {
+		err = errInflatedTooBig
+	}
+	return kind, data, err
+}
+
 // readMessage reads one client message and handles it, then starts the
 // wait for the next one, or ends the connection.
 func (c *client) readMessage() {
@@ -99,7 +119,12 @@ func (c *client) readMessage() {
 			c.finishReading()
 		}
 	}()
-	kind, data, err := c.conn.ReadMessage()
+	kind, data, err := c.readClientMessage()
+	if errors.Is(err, errInflatedTooBig) {
+		c.log().Info("closing connection: a compressed message over the read limit", "limit", maxMessageSize)
+		c.stop(DisconnectTooBig)
+		return
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, websocket.ErrReadLimit):

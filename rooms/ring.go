@@ -77,7 +77,7 @@ func (r *Ring) AppendAfter(dst []Pub, since uint64) []Pub {
 func (r *Ring) Retract(match func(*Pub) bool) uint64 {
 	for i := range r.n {
 		if p := r.at(i); !p.Retracted && match(p) {
-			p.Retracted, p.Frame, p.Tweet, p.Matched = true, nil, nil, nil
+			p.Retracted, p.Frame, p.Tweet, p.Matched, p.msg = true, nil, nil, nil, nil
 			return p.Seq
 		}
 	}

@@ -216,7 +216,7 @@ func (r *room) sendBacklogLocked(c *client, pubs []Pub, from uint64, recovering 
 		if p.Retracted {
 			return true
 		}
-		room -= len(p.Frame) + entryOverhead
+		room -= len(r.tweetEntry(&p, c).frame) + entryOverhead
 		return room >= 0
 	}
 	if recovering {
@@ -244,11 +244,17 @@ func (r *room) sendBacklogLocked(c *client, pubs []Pub, from uint64, recovering 
 
 // sendPubs queues pubs for c, but for those retracted.
 func (r *room) sendPubs(c *client, pubs []Pub) {
-	for _, p := range pubs {
-		if !p.Retracted {
-			c.send(entry{frame: p.Frame, room: r, seq: p.Seq})
+	for i := range pubs {
+		if !pubs[i].Retracted {
+			c.send(r.tweetEntry(&pubs[i], c))
 		}
 	}
+}
+
+// tweetEntry is p's message as c reads it, outside a live delivery.
+func (r *room) tweetEntry(p *Pub, c *client) entry {
+	frame := p.message(r.nameJSON, r.counters).form(c.variant, c.packed)
+	return entry{frame: frame, room: r, seq: p.Seq, packed: c.packed}
 }
 
 // historyFor asks the broker for the room's history after since, or all
@@ -484,9 +490,9 @@ func (h *Hub) resumeRoom(r *room, c *client, live bool) bool {
 			c.send(r.skippedEntry(from, to))
 		}
 	}
-	for _, p := range hist.Pubs {
+	for i, p := range hist.Pubs {
 		if p.Seq >= from && !p.Retracted {
-			c.send(entry{frame: p.Frame, room: r, seq: p.Seq})
+			c.send(r.tweetEntry(&hist.Pubs[i], c))
 		}
 	}
 	if hist.Seq < upTo {
@@ -526,16 +532,30 @@ func (r *room) deliver(epoch string, p Pub) {
 	}
 	r.last, r.seq = p.Seq, max(r.seq, p.Seq)
 	r.published++
-	e := entry{frame: p.Frame, room: r, seq: p.Seq, ingestedAt: p.ingestedAt()}
+	ingestedAt := p.ingestedAt()
+	msg := p.message(r.nameJSON, r.counters)
+	// Each form is asked for once per delivery, not once per member.
+	var forms [numVariants][2][]byte
+	form := func(c *client) entry {
+		packed := 0
+		if c.packed {
+			packed = 1
+		}
+		f := &forms[c.variant][packed]
+		if *f == nil {
+			*f = msg.form(c.variant, c.packed)
+		}
+		return entry{frame: *f, room: r, seq: p.Seq, ingestedAt: ingestedAt, packed: c.packed}
+	}
 	delivered := uint64(0)
 	for _, m := range r.members {
 		switch {
 		case m.paused:
 		case m.syncing != 0:
-			r.deliverLocked(m, e)
+			r.deliverLocked(m, form(m.c))
 			delivered++
 		case p.Seq > m.sent:
-			m.c.send(e)
+			m.c.send(form(m.c))
 			m.sent = p.Seq
 			delivered++
 		}
@@ -548,9 +568,9 @@ func (r *room) retract(seq uint64, id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.noteRetractedLocked(seq)
-	e := entry{frame: encode(retractMessage{Type: "retract", Room: r.name, Seq: seq, ID: id}), room: r}
+	shared := newSharedFrame(encode(retractMessage{Type: "retract", Room: r.name, Seq: seq, ID: id}))
 	for _, m := range r.members {
-		r.deliverLocked(m, e)
+		r.deliverLocked(m, shared.entryFor(m.c, r))
 	}
 }
 
@@ -599,11 +619,7 @@ func (r *room) reset(h *History) {
 			continue
 		}
 		m.c.send(entry{frame: encode(msg), room: r})
-		for _, p := range h.Pubs {
-			if !p.Retracted {
-				m.c.send(entry{frame: p.Frame, room: r, seq: p.Seq})
-			}
-		}
+		r.sendPubs(m.c, h.Pubs)
 	}
 }
 
@@ -679,7 +695,7 @@ func (r *room) tick(now time.Time, following bool) Summary {
 	stats := [2]int{r.membersLocked(), perMinute}
 	changed := stats != r.lastStats
 	r.lastStats = stats
-	var shared []byte
+	var shared *sharedFrame
 	for _, m := range r.members {
 		if m.syncing != 0 {
 			continue
@@ -699,9 +715,9 @@ func (r *room) tick(now time.Time, following bool) Summary {
 			continue
 		}
 		if shared == nil {
-			shared = encode(msg)
+			shared = newSharedFrame(encode(msg))
 		}
-		m.c.send(entry{frame: shared, room: r})
+		m.c.send(shared.entryFor(m.c, r))
 	}
 	return Summary{Room: r.name, Members: stats[0], PerMinute: perMinute, Custom: r.custom}
 }

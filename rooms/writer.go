@@ -1,8 +1,8 @@
 package rooms
 
 import (
+	"encoding/binary"
 	"errors"
-	"io"
 	"net"
 	"time"
 
@@ -101,7 +101,7 @@ func (c *client) writeLoop() {
 		}
 		if c.q.len() == 0 && !c.pingDue {
 			if c.idleExit {
-				c.writing, c.idleExit, c.batch = false, false, nil
+				c.writing, c.idleExit, c.batch, c.bufs = false, false, nil, nil
 				c.q.release()
 				c.mu.Unlock()
 				return
@@ -143,7 +143,7 @@ func (c *client) endIfDone() bool {
 	if c.q.len() > 0 || c.pingDue || c.stopped {
 		return false
 	}
-	c.writing, c.idleExit, c.batch = false, false, nil
+	c.writing, c.idleExit, c.batch, c.bufs = false, false, nil, nil
 	c.q.release()
 	return true
 }
@@ -169,73 +169,105 @@ func (c *client) sendClose(d Disconnect) {
 }
 
 // writeBatch writes queued messages, joined by "\n", in as few frames as
-// maxFrameBytes allows.
+// maxFrameBytes allows, all of them with one system call. The writer
+// frames them itself rather than through the websocket library, which
+// would copy every message into its buffer and write each 16 KiB apart,
+// and could not send a message compressed once for many connections. The
+// library's own writes (a pong, a close) are whole frames written at
+// once, as these are, so the two never interleave within a frame.
 func (c *client) writeBatch(batch []entry) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if err := c.conn.SetWriteDeadline(time.Now().Add(c.hub.cfg.WriteWait)); err != nil {
-		return err
-	}
-	w, err := c.conn.NextWriter(websocket.TextMessage)
-	if err != nil {
-		return err
+	sep := newline
+	if c.packed {
+		sep = packedNewline
 	}
 	// The counts are added once per batch or per frame, never per
 	// message: every writer adds to the same counters.
+	bufs := c.bufs[:0]
+	head := -1 // the index in bufs of the open frame's header
 	size, skipped := 0, uint64(0)
 	oldest := int64(0) // the ingestion of the frame's oldest live tweet
+	closeFrame := func() {
+		if c.packed {
+			last := &bufs[len(bufs)-1]
+			*last = (*last)[:len(*last)-syncFlushTail]
+			size -= syncFlushTail
+		}
+		bufs[head] = c.frameHeader(size)
+		c.countFrame(size, oldest)
+	}
 	for i := range batch {
 		e := &batch[i]
 		frame := e.frame
 		if e.skip {
 			frame = encode(skippedMessage{Type: "skipped", Room: e.room.name, FromSeq: e.from, ToSeq: e.to, Count: e.skipped()})
 		}
-		if size > 0 && size+len(frame) > maxFrameBytes {
-			if err := c.closeFrame(w, size, oldest); err != nil {
-				return err
-			}
-			if w, err = c.conn.NextWriter(websocket.TextMessage); err != nil {
-				return err
-			}
-			size, oldest = 0, 0
+		if c.packed && (e.skip || !e.packed) {
+			// A message for this connection alone.
+			frame = deflateMessage(frame)
 		}
-		if size > 0 {
-			if _, err := w.Write(newline); err != nil {
-				return err
-			}
-			size++
+		if head >= 0 && size+len(sep)+len(frame) > maxFrameBytes {
+			closeFrame()
+			head, size, oldest = -1, 0, 0
 		}
-		if _, err := w.Write(frame); err != nil {
-			return err
+		if head < 0 {
+			head = len(bufs)
+			bufs = append(bufs, nil)
+		} else {
+			bufs = append(bufs, sep)
+			size += len(sep)
 		}
+		bufs = append(bufs, frame)
 		size += len(frame)
 		skipped += e.skipped()
 		if e.ingestedAt != 0 && (oldest == 0 || e.ingestedAt < oldest) {
 			oldest = e.ingestedAt
 		}
 	}
+	closeFrame()
 	if skipped > 0 {
 		c.hub.counters.skipped.Add(skipped)
 	}
-	return c.closeFrame(w, size, oldest)
+	err := c.fc.writeBuffers(bufs, time.Now().Add(c.hub.cfg.WriteWait))
+	clear(bufs)
+	c.bufs = bufs[:0]
+	return err
 }
 
-// closeFrame finishes a frame of size bytes, and counts it with the
-// latency of its oldest live tweet, ingested at oldest (Unix nanoseconds;
-// zero when it carries none): the longest any tweet in it waited. One
-// observation per frame keeps the cost off each member's messages.
-func (c *client) closeFrame(w io.WriteCloser, size int, oldest int64) error {
-	if err := w.Close(); err != nil {
-		return err
+// frameHeader returns the header of an unmasked text frame of size bytes,
+// compressed for a connection that negotiated it (RFC 6455 §5.2, RFC 7692
+// §6: RSV1 marks a compressed message).
+func (c *client) frameHeader(size int) []byte {
+	b0 := byte(0x80 | websocketText) // FIN, text
+	if c.packed {
+		b0 |= 0x40
 	}
+	var h []byte
+	switch {
+	case size < 126:
+		h = append(make([]byte, 0, 2), b0, byte(size))
+	case size <= 0xffff:
+		h = append(make([]byte, 0, 4), b0, 126, byte(size>>8), byte(size))
+	default:
+		h = append(make([]byte, 0, 10), b0, 127)
+		h = binary.BigEndian.AppendUint64(h, uint64(size))
+	}
+	return h
+}
+
+// countFrame counts a frame of size bytes with the latency of its oldest
+// live tweet, ingested at oldest (Unix nanoseconds; zero when it carries
+// none): the longest any tweet in it waited. One observation per frame
+// keeps the cost off each member's messages.
+func (c *client) countFrame(size int, oldest int64) {
 	m := &c.hub.counters
 	m.frames.Add(1)
 	m.bytes.Add(uint64(size))
 	if oldest != 0 {
 		m.latency.observe(time.Duration(time.Now().UnixNano() - oldest))
 	}
-	return nil
 }
 
 var newline = []byte{'\n'}

@@ -26,7 +26,7 @@ func TestHistoryHonoursItsContextWhileAFillHoldsTheRoom(t *testing.T) {
 		}
 	}()
 	// Seq 5 after 3: the follower fetches 4, and waits for the answer.
-	ingest.publishRaw("golang", appendPub(nil, "e1", &rooms.Pub{Seq: 5, Frame: frame(5)}))
+	ingest.publishRaw("golang", appendPub(nil, "e1", 5, frame(5)))
 	// Wait until the fill holds the room, waiting for its fetch.
 	f.mu.Lock()
 	fr := f.rooms["golang"]

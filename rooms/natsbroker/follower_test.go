@@ -177,7 +177,7 @@ func (s *scriptedIngest) publish(room string, seq uint64) {
 	s.mu.Lock()
 	epoch := s.room(room).epoch
 	s.mu.Unlock()
-	if err := s.nc.Publish(RoomSubject(room), appendPub(nil, epoch, &rooms.Pub{Seq: seq, Frame: frame(seq)})); err != nil {
+	if err := s.nc.Publish(RoomSubject(room), appendPub(nil, epoch, seq, frame(seq))); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -283,7 +283,7 @@ func TestFollowerStartsOverOnANewEpoch(t *testing.T) {
 	ingest.publish("golang", 2)
 	rec.wait(t, 3)
 	// A late message of the old epoch changes nothing.
-	ingest.publishRaw("golang", appendPub(nil, "e1", &rooms.Pub{Seq: 3, Frame: frame(3)}))
+	ingest.publishRaw("golang", appendPub(nil, "e1", 3, frame(3)))
 	ingest.publish("golang", 3)
 	want := []string{"pub e1 1", "pub e1 2", "reset e2 2 [1 2]", "pub e2 3"}
 	if got := rec.wait(t, 4); !slices.Equal(got, want) {

@@ -80,7 +80,10 @@ func (r relay) HandlePub(room, epoch string, p rooms.Pub) {
 	r.s.mu.Lock()
 	r.s.epochs[room] = epoch
 	r.s.mu.Unlock()
-	buf := appendPub(make([]byte, 0, len(p.Frame)+32), epoch, &p)
+	// The full message goes on NATS: each web node makes the variants its
+	// members read from it, once per room.
+	frame := p.FullFrame()
+	buf := appendPub(make([]byte, 0, len(frame)+32), epoch, p.Seq, frame)
 	if err := r.s.conn.nc.Publish(RoomSubject(room), buf); err != nil {
 		// The web nodes see the jump in seq and fetch the tweet.
 		r.s.log.Warn("publishing a tweet on NATS", "room", room, "seq", p.Seq, "err", err)
@@ -148,12 +151,13 @@ func (s *Sequencer) historyReply(data []byte) historyReply {
 	for _, p := range h.Pubs {
 		// Frames go in as they are (see jsonMarshal), with a few dozen
 		// bytes of fields around each.
-		if size+len(p.Frame)+64 > limit && len(reply.Pubs) > 0 {
+		frame := p.FullFrame()
+		if size+len(frame)+64 > limit && len(reply.Pubs) > 0 {
 			reply.More = true
 			break
 		}
-		size += len(p.Frame) + 64
-		reply.Pubs = append(reply.Pubs, wirePub{Seq: p.Seq, Frame: p.Frame, Retracted: p.Retracted})
+		size += len(frame) + 64
+		reply.Pubs = append(reply.Pubs, wirePub{Seq: p.Seq, Frame: frame, Retracted: p.Retracted})
 	}
 	return reply
 }

@@ -41,13 +41,13 @@ func RoomSubject(room string) string {
 //
 // so that a web node forwards the frame without decoding or encoding it.
 
-func appendPub(dst []byte, epoch string, p *rooms.Pub) []byte {
+func appendPub(dst []byte, epoch string, seq uint64, frame []byte) []byte {
 	dst = append(dst, "p "...)
 	dst = append(dst, epoch...)
 	dst = append(dst, ' ')
-	dst = strconv.AppendUint(dst, p.Seq, 10)
+	dst = strconv.AppendUint(dst, seq, 10)
 	dst = append(dst, '\n')
-	return append(dst, p.Frame...)
+	return append(dst, frame...)
 }
 
 func appendRetract(dst []byte, epoch string, seq uint64, id string) []byte {

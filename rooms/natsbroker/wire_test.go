@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"unicode"
-
-	"github.com/tweetstreamer/tweetstreamer/rooms"
 )
 
 func TestRoomSubjectsAreOneSafeTokenWhateverTheName(t *testing.T) {
@@ -31,7 +29,7 @@ func TestRoomSubjectsAreOneSafeTokenWhateverTheName(t *testing.T) {
 
 func TestRoomMessagesRoundTrip(t *testing.T) {
 	frame := []byte(`{"type":"tweet","room":"golang","seq":7,"html":"a\nb"}`)
-	m, err := parseRoomMessage(appendPub(nil, "e1", &rooms.Pub{Seq: 7, Frame: frame}))
+	m, err := parseRoomMessage(appendPub(nil, "e1", 7, frame))
 	if err != nil || m.retract || m.epoch != "e1" || m.seq != 7 || string(m.body) != string(frame) {
 		t.Fatalf("a tweet came back as %+v, %v", m, err)
 	}

@@ -61,6 +61,9 @@ func (s *sharedFrame) entryFor(c *client, r *room) entry {
 	if !c.packed {
 		return entry{frame: s.plain, room: r}
 	}
-	s.once.Do(func() { s.packed = deflateMessage(s.plain) })
+	s.once.Do(func() {
+		s.packed = deflateMessage(s.plain)
+		c.hub.counters.compressed.Add(1)
+	})
 	return entry{frame: s.packed, room: r, packed: true}
 }

@@ -15,8 +15,10 @@ import (
 type Metrics struct {
 	// Connections is the WebSocket connections open now.
 	Connections int
-	// ConnectionsOpened counts the connections accepted.
-	ConnectionsOpened uint64
+	// ConnectionsOpened counts the connections accepted, and
+	// ConnectionsCompressed those of them that negotiated
+	// permessage-deflate.
+	ConnectionsOpened, ConnectionsCompressed uint64
 	// RefusedFull and RefusedPerIP count the upgrades refused past
 	// MaxConns and past MaxConnsPerIP.
 	RefusedFull, RefusedPerIP uint64
@@ -38,8 +40,13 @@ type Metrics struct {
 	// Backlogs and replays are not counted.
 	Deliveries uint64
 	// FramesWritten and BytesWritten count the WebSocket data frames
-	// written to clients and their payload bytes (frame headers left out).
+	// written to clients and their payload bytes (frame headers left out;
+	// a compressed frame's bytes as they went on the wire).
 	FramesWritten, BytesWritten uint64
+	// MessagesCompressed counts the messages compressed to be shared by
+	// the connections that read compressed frames: a tweet once per room
+	// and variant, however many members read it.
+	MessagesCompressed uint64
 	// SkippedTweets counts the tweets reported to clients in `skipped`
 	// messages, whatever the cause: a queue that overflowed, a resume
 	// that jumped to live, history that no longer held them.
@@ -64,6 +71,7 @@ type Metrics struct {
 func (m *Metrics) Add(o Metrics) {
 	m.Connections += o.Connections
 	m.ConnectionsOpened += o.ConnectionsOpened
+	m.ConnectionsCompressed += o.ConnectionsCompressed
 	m.RefusedFull += o.RefusedFull
 	m.RefusedPerIP += o.RefusedPerIP
 	for k, v := range o.ConnectionsClosed {
@@ -74,6 +82,7 @@ func (m *Metrics) Add(o Metrics) {
 	m.Deliveries += o.Deliveries
 	m.FramesWritten += o.FramesWritten
 	m.BytesWritten += o.BytesWritten
+	m.MessagesCompressed += o.MessagesCompressed
 	m.SkippedTweets += o.SkippedTweets
 	m.SlowWrites += o.SlowWrites
 	m.Recovered += o.Recovered
@@ -207,21 +216,23 @@ func (l *latencyHistogram) snapshot() Histogram {
 func (h *Hub) Metrics() Metrics {
 	c := &h.counters
 	m := Metrics{
-		ConnectionsOpened: c.opened.Load(),
-		RefusedFull:       c.refusedFull.Load(),
-		RefusedPerIP:      c.refusedPerIP.Load(),
-		ConnectionsClosed: make(map[string]uint64, len(Disconnects)),
-		Memberships:       int(c.memberships.Load()),
-		TweetsRouted:      c.routed.Load(),
-		Deliveries:        c.deliveries.Load(),
-		FramesWritten:     c.frames.Load(),
-		BytesWritten:      c.bytes.Load(),
-		SkippedTweets:     c.skipped.Load(),
-		SlowWrites:        c.slowWrites.Load(),
-		Recovered:         c.recovered.Load(),
-		NotRecovered:      c.notRecovered.Load(),
-		ClientErrors:      make(map[string]uint64, len(ErrorCodes)),
-		Latency:           c.latency.snapshot(),
+		ConnectionsOpened:     c.opened.Load(),
+		ConnectionsCompressed: c.openedCompressed.Load(),
+		MessagesCompressed:    c.compressed.Load(),
+		RefusedFull:           c.refusedFull.Load(),
+		RefusedPerIP:          c.refusedPerIP.Load(),
+		ConnectionsClosed:     make(map[string]uint64, len(Disconnects)),
+		Memberships:           int(c.memberships.Load()),
+		TweetsRouted:          c.routed.Load(),
+		Deliveries:            c.deliveries.Load(),
+		FramesWritten:         c.frames.Load(),
+		BytesWritten:          c.bytes.Load(),
+		SkippedTweets:         c.skipped.Load(),
+		SlowWrites:            c.slowWrites.Load(),
+		Recovered:             c.recovered.Load(),
+		NotRecovered:          c.notRecovered.Load(),
+		ClientErrors:          make(map[string]uint64, len(ErrorCodes)),
+		Latency:               c.latency.snapshot(),
 	}
 	for i, d := range Disconnects {
 		m.ConnectionsClosed[d.Name] = c.closed[i].Load()

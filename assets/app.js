@@ -847,7 +847,8 @@
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     let sock;
     try {
-      sock = new WebSocket(`${scheme}//${location.host}/ws`);
+      // The page reads a tweet's card and seq alone: the lean variant.
+      sock = new WebSocket(`${scheme}//${location.host}/ws?tweet=card`);
     } catch (err) {
       console.error("websocket", err);
       scheduleReconnect();

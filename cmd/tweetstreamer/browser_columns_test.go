@@ -152,10 +152,15 @@ func TestBrowserClickingATrendOpensAColumnOfItsLiveTweets(t *testing.T) {
 	if len(tweets) < 5 {
 		t.Errorf("the page received %d tweets for golang, want at least 5", len(tweets))
 	}
+	// The page asks for lean messages: the card and the seq, no tweet
+	// object; and the browser's offer of compression is taken.
 	for _, m := range tweets {
-		if !slices.Contains(m.Matched, "golang") {
-			t.Errorf("tweet seq %d for golang has matched %v, without golang", m.Seq, m.Matched)
+		if m.HTML == nil || !strings.Contains(*m.HTML, `data-testid="card"`) || m.Tweet != nil || m.Matched != nil {
+			t.Errorf("tweet seq %d for golang is not the card variant: html %v, tweet %s, matched %v", m.Seq, m.HTML != nil, m.Tweet, m.Matched)
 		}
+	}
+	if ext := p.socketExtensions(); len(ext) == 0 || !strings.HasPrefix(ext[0], "permessage-deflate") {
+		t.Errorf("the page's WebSocket was answered with extensions %q, want permessage-deflate", ext)
 	}
 	if loc := evaluate[string](p, `location.pathname + location.search`); loc != "/?open=golang" {
 		t.Errorf("the address is %s, want /?open=golang so that a reload keeps the column", loc)
@@ -186,10 +191,8 @@ func TestBrowserTwoColumnsEachReceiveOnlyTheirOwnTweets(t *testing.T) {
 			}
 			seen[key] = c.room
 		}
-		for _, m := range tweetsFor(p.messages(), c.room) {
-			if !slices.Equal(m.Matched, []string{c.room}) {
-				t.Errorf("tweet seq %d sent to %s matched %v, want only [%s]", m.Seq, c.room, m.Matched, c.room)
-			}
+		if n := len(tweetsFor(p.messages(), c.room)); n < 5 {
+			t.Errorf("%d tweets reached the %s column, want 5 or more", n, c.room)
 		}
 	}
 }
@@ -332,16 +335,17 @@ func reconnectsAfterADroppedSocket(t *testing.T, s *server) {
 }
 
 // stallTweets is how many tweets the room gets while the page's socket is
-// stalled: well past what the server's queue for it (256 KiB, some 150
-// tweets) and the sockets' buffers between (some 300 KiB) hold together,
-// so the server must drop some of them for it.
-const stallTweets = 500
+// stalled: well past what the server's queue for it (256 KiB, some 600 of
+// the page's lean, compressed tweets) and the sockets' buffers between
+// (some 300 KiB) hold together, so the server must drop some of them for
+// it.
+const stallTweets = 2400
 
 func TestBrowserASlowPageIsToldWhatItMissed(t *testing.T) {
-	// Two trends at 200 a second: 100 a second for golang, so the stall
-	// lasts some five seconds, half the ten a write may take before the
+	// Two trends at 800 a second: 400 a second for golang, so the stall
+	// lasts some six seconds, under the ten a write may take before the
 	// server gives up on the connection, and the page keeps up otherwise.
-	s := start(t, nil, "-mock-rate", "200", "-trends", "golang,rust")
+	s := start(t, nil, "-mock-rate", "800", "-trends", "golang,rust")
 	px := newProxy(t, s)
 	p := newPage(t, s)
 	p.base = px.url()

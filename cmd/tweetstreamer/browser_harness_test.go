@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,6 +168,9 @@ type browserPage struct {
 	dialogs    []string // JavaScript dialogs that opened: an injected script ran
 	violations []string // Content-Security-Policy violations
 	msgs       []wsMessage
+	// extensions lists, for each WebSocket the page opened, the
+	// extensions the server's answer accepted.
+	extensions []string
 	frames     int           // WebSocket frames so far
 	changed    chan struct{} // closed and replaced whenever msgs grows
 }
@@ -191,6 +195,9 @@ type wsMessage struct {
 	Held      *int64   `json:"held"` // stats to a paused member: what it holds back
 	Code      string   `json:"code"`
 	Message   string   `json:"message"`
+	HTML      *string  `json:"html"`
+	// Tweet is the tweet object, which the page's lean messages leave out.
+	Tweet json.RawMessage `json:"tweet"`
 }
 
 // reportBinding is the page function, added through CDP, by which the probe
@@ -378,6 +385,18 @@ func (p *browserPage) listen(ev any) {
 			p.violations = append(p.violations, "securitypolicyviolation: "+ev.Payload)
 			p.mu.Unlock()
 		}
+	case *network.EventWebSocketHandshakeResponseReceived:
+		if ev.Response != nil {
+			ext := ""
+			for k, v := range ev.Response.Headers {
+				if strings.EqualFold(k, "Sec-WebSocket-Extensions") {
+					ext = fmt.Sprint(v)
+				}
+			}
+			p.mu.Lock()
+			p.extensions = append(p.extensions, ext)
+			p.mu.Unlock()
+		}
 	case *network.EventWebSocketFrameReceived:
 		p.addFrame(false, string(ev.RequestID), ev.Response)
 	case *network.EventWebSocketFrameSent:
@@ -438,6 +457,14 @@ func stackPlace(st *runtime.StackTrace) string {
 	}
 	f := st.CallFrames[0]
 	return fmt.Sprintf(" (%s:%d:%d)", f.URL, f.LineNumber+1, f.ColumnNumber+1)
+}
+
+// socketExtensions returns what the server's answer accepted for each
+// WebSocket the page opened so far.
+func (p *browserPage) socketExtensions() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.extensions)
 }
 
 // messages returns a copy of the WebSocket messages so far.

@@ -244,6 +244,47 @@ func TestClusterWebNodesGetTheSameTweets(t *testing.T) {
 	}
 }
 
+func TestClusterAWebNodeSendsEachVariantFromTheIngestNodesMessage(t *testing.T) {
+	cl := startCluster(t, "-mock-rate", "200", "-trends", "golang,rust")
+	compressing := &websocket.Dialer{EnableCompression: true}
+	full := cl.web1.dial(t)
+	card := cl.web1.dialBy(t, compressing, "tweet=card")
+	lean := cl.web1.dialBy(t, websocket.DefaultDialer, "tweet=seq")
+	clients := []*wsClient{full, card, lean}
+	for _, c := range clients {
+		c.send(`{"type":"join","room":"golang"}`)
+		c.nextOfType("joined")
+	}
+	// The first live tweet every one of them has, in each variant.
+	first := map[uint64]int{}
+	seen := make([]map[uint64]map[string]any, len(clients))
+	var seq uint64
+	for seq == 0 {
+		for i, c := range clients {
+			m := c.nextWhere(inRoom("golang", "tweet"))
+			if seen[i] == nil {
+				seen[i] = map[uint64]map[string]any{}
+			}
+			s := seqOf(t, m)
+			seen[i][s] = m
+			if first[s]++; first[s] == len(clients) {
+				seq = s
+			}
+		}
+	}
+	f, c, l := seen[0][seq], seen[1][seq], seen[2][seq]
+	if f["tweet"] == nil || f["html"] == nil || f["matched"] == nil {
+		t.Fatalf("the full message lacks a part: %v", f)
+	}
+	if c["html"] != f["html"] || c["tweet"] != nil || c["matched"] != nil {
+		t.Errorf("card variant %v, want the full message's html alone", c)
+	}
+	tw := f["tweet"].(map[string]any)
+	if l["ingested_at"] != tw["ingested_at"] || l["html"] != nil || l["tweet"] != nil {
+		t.Errorf("seq variant %v, want ingested_at %v alone", l, tw["ingested_at"])
+	}
+}
+
 // webNodeName returns the name s's connection to NATS goes by, from the
 // node id its logs carry (the first line with it, "connected to NATS",
 // comes from a callback of nats.go's, a moment after the node serves).

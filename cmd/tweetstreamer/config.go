@@ -50,7 +50,7 @@ var roleIgnores = map[string]func(flag string) bool{
 	},
 	"ingest": func(f string) bool {
 		switch f {
-		case "max-rooms", "allowed-origins", "flush-interval", "max-conns", "max-conns-per-ip", "trusted-proxies", "max-trends-per-ip", "roomless-timeout":
+		case "max-rooms", "allowed-origins", "flush-interval", "max-conns", "max-conns-per-ip", "trusted-proxies", "max-trends-per-ip", "roomless-timeout", "compress":
 			return true
 		}
 		return false
@@ -89,6 +89,7 @@ type config struct {
 	maxConnsPerIP   int
 	maxCustomTrends int
 	roomlessTimeout time.Duration
+	compress        bool
 	trustedProxies  []string
 	idleTrendTTL    time.Duration
 	logLevel        string
@@ -362,6 +363,7 @@ func defineFlags(fs *flag.FlagSet, cfg *config) {
 		fs.Var(listFlag{&cfg.trustedProxies}, "trusted-proxies", "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For names the client, for -max-conns-per-ip")
 		fs.IntVar(&cfg.maxCustomTrends, "max-trends-per-ip", rooms.DefaultMaxCustomTrendsPerIP, "custom trends the clients at one address may have added that still stand (loopback not counted; 0: no client adds any); past it a new one is refused")
 		fs.DurationVar(&cfg.roomlessTimeout, "roomless-timeout", rooms.DefaultRoomlessTimeout, "how long a connection may stay in no room before it is closed (the page opens it again)")
+		fs.BoolVar(&cfg.compress, "compress", true, "compress WebSocket messages (permessage-deflate) for the clients that offer it, each message once for all of them; false sends every client plain frames")
 		fs.DurationVar(&cfg.flushInterval, "flush-interval", rooms.DefaultFlushInterval, "how long a connection gathers messages before it writes them in one frame; 0 writes at once")
 		fs.StringVar(&cfg.debugAddr, "debug-addr", "", "address for the profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; empty serves none")
 		fs.StringVar(&cfg.nats, "nats", "", "`URL` of a NATS server (nats://127.0.0.1:4222) to run the rooms over, with other processes; empty runs alone")

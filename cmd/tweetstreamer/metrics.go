@@ -87,6 +87,7 @@ type nodeCollector struct {
 	rooms, memberships                         *prometheus.Desc
 	received, matched, routed                  *prometheus.Desc
 	deliveries, frames, bytes                  *prometheus.Desc
+	compressedConns, compressedMessages        *prometheus.Desc
 	skipped, slow, recoveries, clientErrors    *prometheus.Desc
 	sourceState, upstreamState                 *prometheus.Desc
 	restarts, reconnects, lag                  *prometheus.Desc
@@ -98,32 +99,34 @@ func newNodeCollector(src metricsSources) *nodeCollector {
 		return prometheus.NewDesc("tweetstreamer_"+name, help, labels, nil)
 	}
 	return &nodeCollector{
-		src:            src,
-		connections:    d("connections", "WebSocket connections open now."),
-		opened:         d("connections_opened_total", "WebSocket connections accepted."),
-		refused:        d("connections_refused_total", "WebSocket upgrades refused before the upgrade: the node full (-max-conns) or one address's limit (-max-conns-per-ip).", "reason"),
-		closed:         d("connections_closed_total", "WebSocket connections ended, by the reason the server gives.", "reason"),
-		rooms:          d("rooms", "Rooms this node holds now: configured trends, and custom ones added by a join or a page.", "kind"),
-		memberships:    d("memberships", "Connections in rooms now, summed over the rooms: one connection in three rooms counts three."),
-		received:       d("tweets_received_total", "Tweets the source produced.", "source"),
-		matched:        d("tweets_matched_total", "Tweets that matched at least one trend.", "source"),
-		routed:         d("tweets_routed_total", "Tweets published into rooms, once per room: a tweet that matched two trends counts two.", "source"),
-		deliveries:     d("deliveries_total", "Live tweet messages queued for members: for each tweet a room got, its members not paused."),
-		frames:         d("ws_frames_written_total", "WebSocket data frames written to clients; a frame carries one or more messages."),
-		bytes:          d("ws_written_bytes_total", "Payload bytes of the WebSocket data frames written to clients, frame headers left out."),
-		skipped:        d("skipped_tweets_total", "Tweets reported to clients in skipped messages, whatever the cause."),
-		slow:           d("slow_clients_total", "Clients that could not keep up: outcome skipped counts writes that found tweets dropped from a full queue; disconnected counts connections closed as too slow.", "outcome"),
-		recoveries:     d("recoveries_total", "Joins with since, by whether everything since could be replayed.", "outcome"),
-		clientErrors:   d("client_errors_total", "Error messages sent to clients, by protocol error code.", "code"),
-		sourceState:    d("source_state", "1 for the ingester's state of the source: starting, streaming, backing_off, ended or stopped.", "source", "state"),
-		upstreamState:  d("source_upstream_state", "1 for a live source's state with its upstream: connecting, connected, backing_off or failed.", "source", "state"),
-		restarts:       d("source_restarts_total", "Times the ingester started the source again after it failed.", "source"),
-		reconnects:     d("source_reconnects_total", "Connection attempts a live source made after its first: one per return after a loss, and one per backoff step while its upstream stays away.", "source"),
-		lag:            d("source_lag_seconds", "Now less the newest created_at of the tweets received (capped at when each arrived): how far behind the stream the source is, or how long it has been quiet.", "source"),
-		natsConnected:  d("nats_connected", "1 while the link to NATS is up, 0 while it is reconnecting."),
-		natsReconnects: d("nats_reconnects_total", "Times the link to NATS came back after a loss."),
-		fills:          d("gap_fills_total", "Holes in a followed room's stream that this web node filled, by outcome: filled, skipped (some delivered as skipped) or reset (a new epoch).", "outcome"),
-		late:           d("broadcast_latency_seconds", "From a tweet's ingestion to the write of the frame that carries it, once per frame, for the frame's oldest live tweet."),
+		src:                src,
+		connections:        d("connections", "WebSocket connections open now."),
+		opened:             d("connections_opened_total", "WebSocket connections accepted."),
+		refused:            d("connections_refused_total", "WebSocket upgrades refused before the upgrade: the node full (-max-conns) or one address's limit (-max-conns-per-ip).", "reason"),
+		closed:             d("connections_closed_total", "WebSocket connections ended, by the reason the server gives.", "reason"),
+		rooms:              d("rooms", "Rooms this node holds now: configured trends, and custom ones added by a join or a page.", "kind"),
+		memberships:        d("memberships", "Connections in rooms now, summed over the rooms: one connection in three rooms counts three."),
+		received:           d("tweets_received_total", "Tweets the source produced.", "source"),
+		matched:            d("tweets_matched_total", "Tweets that matched at least one trend.", "source"),
+		routed:             d("tweets_routed_total", "Tweets published into rooms, once per room: a tweet that matched two trends counts two.", "source"),
+		deliveries:         d("deliveries_total", "Live tweet messages queued for members: for each tweet a room got, its members not paused."),
+		frames:             d("ws_frames_written_total", "WebSocket data frames written to clients; a frame carries one or more messages."),
+		bytes:              d("ws_written_bytes_total", "Payload bytes of the WebSocket data frames written to clients, frame headers left out, compressed ones as sent."),
+		compressedConns:    d("connections_compressed_total", "WebSocket connections accepted that negotiated permessage-deflate."),
+		compressedMessages: d("messages_compressed_total", "Messages compressed to be shared by the connections that read compressed frames: a tweet once per room and variant."),
+		skipped:            d("skipped_tweets_total", "Tweets reported to clients in skipped messages, whatever the cause."),
+		slow:               d("slow_clients_total", "Clients that could not keep up: outcome skipped counts writes that found tweets dropped from a full queue; disconnected counts connections closed as too slow.", "outcome"),
+		recoveries:         d("recoveries_total", "Joins with since, by whether everything since could be replayed.", "outcome"),
+		clientErrors:       d("client_errors_total", "Error messages sent to clients, by protocol error code.", "code"),
+		sourceState:        d("source_state", "1 for the ingester's state of the source: starting, streaming, backing_off, ended or stopped.", "source", "state"),
+		upstreamState:      d("source_upstream_state", "1 for a live source's state with its upstream: connecting, connected, backing_off or failed.", "source", "state"),
+		restarts:           d("source_restarts_total", "Times the ingester started the source again after it failed.", "source"),
+		reconnects:         d("source_reconnects_total", "Connection attempts a live source made after its first: one per return after a loss, and one per backoff step while its upstream stays away.", "source"),
+		lag:                d("source_lag_seconds", "Now less the newest created_at of the tweets received (capped at when each arrived): how far behind the stream the source is, or how long it has been quiet.", "source"),
+		natsConnected:      d("nats_connected", "1 while the link to NATS is up, 0 while it is reconnecting."),
+		natsReconnects:     d("nats_reconnects_total", "Times the link to NATS came back after a loss."),
+		fills:              d("gap_fills_total", "Holes in a followed room's stream that this web node filled, by outcome: filled, skipped (some delivered as skipped) or reset (a new epoch).", "outcome"),
+		late:               d("broadcast_latency_seconds", "From a tweet's ingestion to the write of the frame that carries it, once per frame, for the frame's oldest live tweet."),
 	}
 }
 
@@ -132,6 +135,7 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.connections, c.opened, c.closed, c.refused, c.rooms, c.memberships,
 		c.received, c.matched, c.routed, c.deliveries, c.frames, c.bytes,
+		c.compressedConns, c.compressedMessages,
 		c.skipped, c.slow, c.recoveries, c.clientErrors,
 		c.sourceState, c.upstreamState, c.restarts, c.reconnects, c.lag,
 		c.natsConnected, c.natsReconnects, c.fills, c.late,
@@ -162,6 +166,8 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.deliveries, m.Deliveries)
 	counter(c.frames, m.FramesWritten)
 	counter(c.bytes, m.BytesWritten)
+	counter(c.compressedConns, m.ConnectionsCompressed)
+	counter(c.compressedMessages, m.MessagesCompressed)
 	counter(c.skipped, m.SkippedTweets)
 	counter(c.slow, m.SlowWrites, "skipped")
 	counter(c.slow, m.ConnectionsClosed[rooms.DisconnectTooSlow.Name], "disconnected")

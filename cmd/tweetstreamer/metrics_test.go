@@ -143,6 +143,8 @@ func TestMetricsFollowAConnectionThroughJoinErrorDeliveryAndClose(t *testing.T) 
 	}{
 		{"tweetstreamer_connections", nil, 1},
 		{"tweetstreamer_connections_opened_total", nil, 1},
+		{"tweetstreamer_connections_compressed_total", nil, 0},
+		{"tweetstreamer_messages_compressed_total", nil, 0},
 		{"tweetstreamer_memberships", nil, 2},
 		{"tweetstreamer_rooms", []string{"kind", "configured"}, 2},
 		{"tweetstreamer_rooms", []string{"kind", "custom"}, 1},

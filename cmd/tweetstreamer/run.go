@@ -133,6 +133,7 @@ func newHub(cfg config, logger *slog.Logger, trends rooms.TrendSet, broker rooms
 		ClientIP:             clientIP(proxies),
 		MaxCustomTrendsPerIP: customTrendsPerIP(cfg.maxCustomTrends),
 		RoomlessTimeout:      cfg.roomlessTimeout,
+		NoCompression:        !cfg.compress,
 	})
 }
 

@@ -136,7 +136,18 @@ type wsClient struct {
 
 func (s *server) dial(t *testing.T) *wsClient {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.url, "http")+"/ws", nil)
+	return s.dialBy(t, websocket.DefaultDialer, "")
+}
+
+// dialBy connects through dialer, with query (such as "tweet=card") added
+// to the URL.
+func (s *server) dialBy(t *testing.T, dialer *websocket.Dialer, query string) *wsClient {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(s.url, "http") + "/ws"
+	if query != "" {
+		url += "?" + query
+	}
+	conn, _, err := dialer.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,20 +59,39 @@ func TestFormsCompressedOnTheirOwnMakeOneFrame(t *testing.T) {
 	}
 }
 
-// cardMessage is a tweet message of the page's variant, of a typical size.
-func cardMessage() []byte {
-	tw := stream.Tweet{
-		ID: "1849201934", Source: "mock", Text: "Generics in #golang make this so much cleaner: https://go.dev/blog/intro-generics 🎉",
-		Author:    stream.Author{Handle: "gopher", Name: "Gopher the Third"},
-		URL:       "https://example.com/gopher/status/1849201934",
-		CreatedAt: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC), IngestedAt: time.Date(2026, 12, 3, 10, 0, 0, 123456789, time.UTC),
-	}
-	html := `<article class="card" data-testid="card" data-id="1849201934"><header><a class="author" href="https://example.com/gopher" rel="noopener">` +
-		`<span class="name">Gopher the Third</span> <span class="handle">@gopher</span></a><time datetime="2026-12-03T10:00:00Z">10:00</time></header>` +
-		`<p class="text">Generics in <a class="tag" href="/?open=golang"><mark class="match">#golang</mark></a> make this so much cleaner: ` +
-		`<a href="https://go.dev/blog/intro-generics" rel="noopener nofollow">go.dev/blog/intro-generics</a> 🎉</p></article>`
-	return fullFrame(&tw, []string{"golang"}, html, []byte(`"golang"`), 12345)
+// cardTexts are tweets unlike one another, as a room's are.
+var cardTexts = []struct{ handle, name, text string }{
+	{"gopher", "Gopher the Third", "Generics in #golang make this so much cleaner: https://go.dev/blog/intro-generics 🎉"},
+	{"rustacean", "Ferris", "Rewrote the parser over the weekend; it is twice as fast and half the code. Borrow checker approves."},
+	{"ana_dev", "Ana Souza", "Anyone else at the meetup tonight? Slides on structured concurrency are up, link in bio"},
+	{"k8s_ops", "Ops Person", "PSA: the 3am pager was DNS. It is always DNS. #golang services recovered in 40s after the fix"},
+	{"lin", "Lin Wei", "goroutine leak found with the new leak profile, one missing ctx.Done() in a select. Ten minutes, start to fix."},
+	{"m_ross", "Maya Ross", "Hot take: error wrapping with %w is the best thing that happened to Go error handling"},
+	{"tobi", "Tobias K.", "Our CI went from 14 minutes to 3 by caching the module downloads. Why did we wait so long"},
+	{"devrel_sam", "Sam", "New blog post: profiling a WebSocket fan-out, and why write(2) was half the CPU #golang"},
 }
+
+// cardMessageN is the i-th of cardTexts as a tweet message of the page's
+// variant, of a typical size.
+func cardMessageN(i int) []byte {
+	c := cardTexts[i%len(cardTexts)]
+	id := fmt.Sprint(1849201934 + i)
+	tw := stream.Tweet{
+		ID: id, Source: "mock", Text: c.text,
+		Author:    stream.Author{Handle: c.handle, Name: c.name},
+		URL:       "https://example.com/" + c.handle + "/status/" + id,
+		CreatedAt: time.Date(2026, 12, 3, 10, 0, i, 0, time.UTC), IngestedAt: time.Date(2026, 12, 3, 10, 0, i, 123456789, time.UTC),
+	}
+	html := `<article class="card" data-testid="card" data-id="` + id + `"><header><a class="author" href="https://example.com/` + c.handle + `" rel="noopener">` +
+		`<span class="name">` + c.name + `</span> <span class="handle">@` + c.handle + `</span></a><time datetime="2026-12-03T10:00:00Z">10:00</time></header>` +
+		`<p class="text">` + c.text + `</p></article>`
+	render := func(stream.Tweet, []string) (string, error) { return html, nil }
+	m := newTweetMessage(newTweetParts(&tw, []string{"golang"}, render, nil), []byte(`"golang"`), uint64(12345+i), nil)
+	return m.form(variantCard, false)
+}
+
+// cardMessage is the first of cardMessageN.
+func cardMessage() []byte { return cardMessageN(0) }
 
 // BenchmarkDeflateMessage compares the compressor the server uses with
 // the standard library's, reused from a pool as a server would, on one
@@ -242,4 +261,57 @@ func TestAMessageIsCompressedOnceWhateverTheMembers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkCoalescingChoices weighs the ways compression can meet the
+// coalescing of a connection's messages into one frame, for a flush that
+// gives each of a room's members the same eight messages of the page's
+// variant, of eight different tweets: each
+// message compressed once for every member and the forms joined into one
+// frame (what the writer does), against the whole frame compressed once
+// per member, which compresses better but costs each member a compression.
+// It reports the bytes on the wire per message and the CPU per delivery.
+func BenchmarkCoalescingChoices(b *testing.B) {
+	msgs := make([][]byte, 8)
+	for i := range msgs {
+		msgs[i] = cardMessageN(i)
+	}
+	for _, members := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("once-per-message/members=%d", members), func(b *testing.B) {
+			b.ReportAllocs()
+			size := 0
+			for range b.N {
+				forms := make([][]byte, len(msgs))
+				for i, m := range msgs {
+					forms[i] = deflateMessage(m)
+				}
+				for range members {
+					size = 0
+					for i, f := range forms {
+						if i > 0 {
+							size += len(packedNewline)
+						}
+						size += len(f)
+					}
+				}
+			}
+			b.ReportMetric(float64(size-syncFlushTail)/float64(len(msgs)), "wire-bytes/msg")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*members*len(msgs)), "ns/delivery")
+		})
+		b.Run(fmt.Sprintf("once-per-frame-and-member/members=%d", members), func(b *testing.B) {
+			b.ReportAllocs()
+			frame := bytes.Join(msgs, newline)
+			size := 0
+			for range b.N {
+				for range members {
+					size = len(deflateMessage(frame))
+				}
+			}
+			b.ReportMetric(float64(size-syncFlushTail)/float64(len(msgs)), "wire-bytes/msg")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*members*len(msgs)), "ns/delivery")
+		})
+	}
+	b.Run("plain", func(b *testing.B) {
+		b.ReportMetric(float64(len(bytes.Join(msgs, newline)))/float64(len(msgs)), "wire-bytes/msg")
+	})
 }

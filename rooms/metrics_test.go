@@ -1,8 +1,14 @@
 package rooms
 
 import (
+	"bufio"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/tweetstreamer/tweetstreamer/stream"
 )
@@ -53,5 +59,42 @@ func TestLatencyIsCountedInTheBucketOfItsBound(t *testing.T) {
 	s := h.snapshot()
 	if s.Counts[0] != 1 || s.Counts[2] != 1 || s.Counts[len(s.Counts)-1] != 1 || s.Sum != time.Minute+4*time.Millisecond {
 		t.Errorf("snapshot %+v", s)
+	}
+}
+
+// closingHijacker starts the hub's shutdown as the upgrade hijacks the
+// connection: after the connection was admitted, before it is registered.
+type closingHijacker struct {
+	http.ResponseWriter
+	hub *Hub
+}
+
+func (w closingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.hub.mu.Lock()
+	w.hub.closing = true
+	w.hub.mu.Unlock()
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// TestConnectionsCompressedCountsOnlyConnectionsOpened: a connection
+// upgraded while the hub starts closing is closed at once with 1001 and
+// is not counted opened; nor is it counted among the opened connections
+// that compress, which are a part of them.
+func TestConnectionsCompressedCountsOnlyConnectionsOpened(t *testing.T) {
+	t.Parallel()
+	s := serveHub(t, Config{}, nil, func(h http.Handler) (string, func()) {
+		hub := h.(*Hub)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hub.ServeHTTP(closingHijacker{ResponseWriter: w, hub: hub}, r)
+		}))
+		return srv.URL, srv.Close
+	})
+	c := s.dialBy(t, &websocket.Dialer{EnableCompression: true}, "", nil)
+	if err := c.closeError(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Fatalf("closed with %v, want 1001", err)
+	}
+	m := s.hub.Metrics()
+	if m.ConnectionsOpened != 0 || m.ConnectionsCompressed != 0 {
+		t.Errorf("%d connections opened, %d of them compressing; want none of either", m.ConnectionsOpened, m.ConnectionsCompressed)
 	}
 }

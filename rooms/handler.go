@@ -60,9 +60,6 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := newClient(h, conn, uw.conn)
 	c.ip, c.variant, c.packed = ip, v, uw.conn.deflate
-	if c.packed {
-		h.counters.openedCompressed.Add(1)
-	}
 	c.roomlessSince.Store(time.Now().UnixNano())
 	h.mu.Lock()
 	if h.closing {
@@ -76,6 +73,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.clients[c] = struct{}{}
 	h.conns.Add(1)
 	h.counters.opened.Add(1)
+	if c.packed {
+		h.counters.openedCompressed.Add(1)
+	}
 	c.growQueue(h.queueBytes)
 	// The list is taken with the client registered, so that no broadcast
 	// of a later list can fall between the two.

@@ -50,6 +50,14 @@ type client struct {
 	wrotePrev bool // and between the two sweeps before
 	idleExit  bool // the writer is to end if it has nothing to write
 	pingDue   bool // the writer is to send a ping
+	// pong holds the payload of the client's last ping while the writer is
+	// to answer it; pongDue says it is.
+	pong    string
+	pongDue bool
+	// echo is the code of the client's close frame, which the writer
+	// answers with the same code once stopped; zero when the client sent
+	// none.
+	echo      int
 	stopped   bool
 	closeWith Disconnect    // the close frame the writer sends when it stops
 	wake      chan struct{} // capacity 1: a pending wake-up for the writer
@@ -128,9 +136,37 @@ func (c *client) stop(d Disconnect) {
 	}
 	c.stopped, c.closeWith = true, d
 	c.q.take(nil)
-	if c.writing || d.Code != 0 {
+	if c.writing || d.Code != 0 || c.echo != 0 {
 		c.wakeWriterLocked()
 	}
+}
+
+// hasWorkLocked reports whether the writer has something to write.
+func (c *client) hasWorkLocked() bool { return c.q.len() > 0 || c.pingDue || c.pongDue }
+
+// answerPing has the writer answer the client's ping with a pong, as RFC
+// 6455 §5.5.2 asks, at the next flush: the writer alone writes to the
+// socket, so that no other write's deadline cuts short the one it is in.
+func (c *client) answerPing(payload string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.stopped {
+		c.pong, c.pongDue = payload, true
+		c.markLocked()
+	}
+}
+
+// closedByClient ends the connection for a close frame of the client's
+// with code (websocket.CloseNoStatusReceived when it had none): the writer
+// drops what is queued and answers with a close of the same code, after
+// which nothing is written (RFC 6455 §5.5.1).
+func (c *client) closedByClient(code int) {
+	c.mu.Lock()
+	if !c.stopped {
+		c.echo = code
+	}
+	c.mu.Unlock()
+	c.stop(DisconnectGone)
 }
 
 // queueRoom is how many more bytes the queue takes before it drops tweets.

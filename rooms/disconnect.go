@@ -31,9 +31,8 @@ var (
 	// lets through, such as a close frame of one byte (1002, protocol
 	// error).
 	DisconnectProtocol = Disconnect{Name: "protocol", Code: websocket.CloseProtocolError, Reason: "protocol error"}
-	// DisconnectTooBig: a compressed message that grows past the read
-	// limit once decompressed (1009, message too big), as a plain one
-	// past it does.
+	// DisconnectTooBig: a message past the read limit, a compressed one
+	// counted as it is decompressed (1009, message too big).
 	DisconnectTooBig = Disconnect{Name: "too_big", Code: websocket.CloseMessageTooBig, Reason: "message too big"}
 	// DisconnectRoomless: the connection stayed in no room for
 	// RoomlessTimeout (1000, normal closure: nothing went wrong).

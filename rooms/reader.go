@@ -16,11 +16,24 @@ import (
 // handling a message goes with the goroutine that did it. Messages are
 // still handled one at a time, in order. The last one out ends the
 // connection (finishReading).
+//
+// The library's own answers (a pong to a ping, the close that answers a
+// close, the 1009 of its read limit) would be written from here, beside
+// the writer's frames and under a deadline of their own, which would cut
+// short a write in progress; the writer makes them instead. The read
+// limit is readClientMessage's, so the library has none to enforce.
 func (c *client) readLoop() {
-	c.conn.SetReadLimit(maxMessageSize)
 	_ = c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
 	c.conn.SetPongHandler(func(string) error {
 		return c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
+	})
+	c.conn.SetPingHandler(func(payload string) error {
+		c.answerPing(payload)
+		return nil
+	})
+	c.conn.SetCloseHandler(func(code int, _ string) error {
+		c.closedByClient(code)
+		return nil
 	})
 	go c.await()
 }
@@ -82,13 +95,13 @@ func (c *client) awaitMessage() bool {
 	return true
 }
 
-// errInflatedTooBig is a compressed message that passes maxMessageSize
-// once decompressed: the library's read limit counts the bytes on the
-// wire, which a message of 4 KiB can make a thousand times as many.
-var errInflatedTooBig = errors.New("rooms: a decompressed message over the read limit")
+// errTooBig is a message past maxMessageSize: counted as it is read, so
+// once decompressed for a compressed one, which 4 KiB on the wire can make
+// a thousand times as long.
+var errTooBig = errors.New("rooms: a message over the read limit")
 
 // readClientMessage reads the next message whole, and no more than
-// maxMessageSize bytes of it once decompressed.
+// maxMessageSize bytes of it, decompressed if it was compressed.
 func (c *client) readClientMessage() (int, []byte, error) {
 	kind, r, err := c.conn.NextReader()
 	if err != nil {
@@ -96,7 +109,7 @@ func (c *client) readClientMessage() (int, []byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxMessageSize+1))
 	if err == nil && len(data) > maxMessageSize {
-		err = errInflatedTooBig
+		err = errTooBig
 	}
 	return kind, data, err
 }
@@ -120,15 +133,13 @@ func (c *client) readMessage() {
 		}
 	}()
 	kind, data, err := c.readClientMessage()
-	if errors.Is(err, errInflatedTooBig) {
-		c.log().Info("closing connection: a compressed message over the read limit", "limit", maxMessageSize)
+	if errors.Is(err, errTooBig) {
+		c.log().Info("closing connection: a message over the read limit", "limit", maxMessageSize)
 		c.stop(DisconnectTooBig)
 		return
 	}
 	if err != nil {
 		switch {
-		case errors.Is(err, websocket.ErrReadLimit):
-			c.log().Info("closing connection: message over the read limit", "limit", maxMessageSize)
 		case websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived):
 			c.log().Debug("connection ended", "err", err)
 		}

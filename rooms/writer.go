@@ -28,7 +28,7 @@ func (c *client) markLocked() {
 func (c *client) flushNow(mayStart bool) (started, kept bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stopped || (!c.writing && c.q.len() == 0 && !c.pingDue) {
+	if c.stopped || (!c.writing && !c.hasWorkLocked()) {
 		// Stopped, or a writer took it all since it was marked.
 		c.dirty = false
 		return false, false
@@ -77,8 +77,10 @@ func (c *client) wakeWriterLocked() {
 	}
 }
 
-// writeLoop owns every write to the socket but the read limit's close frame,
-// which the websocket library writes itself. Each wake-up writes everything
+// writeLoop owns every write to the socket, pongs and the close that
+// answers a client's close among them (see readLoop), but the close frame
+// the websocket library writes when a client breaks the framing rules, as
+// the connection ends. Each wake-up writes everything
 // queued in one frame (or a few, for a long batch): one system call for many
 // messages is what lets a busy connection keep up. It waits on its own
 // channels only, so a flush costs the hub one wake-up per dirty connection.
@@ -99,7 +101,7 @@ func (c *client) writeLoop() {
 			c.sendClose(d)
 			return
 		}
-		if c.q.len() == 0 && !c.pingDue {
+		if !c.hasWorkLocked() {
 			if c.idleExit {
 				c.writing, c.idleExit, c.batch, c.bufs = false, false, nil, nil
 				c.q.release()
@@ -112,7 +114,8 @@ func (c *client) writeLoop() {
 		c.batch = c.q.take(c.batch[:0])
 		dropped := c.q.takeDropped()
 		ping, busy := c.pingDue, c.wrote || c.wrotePrev
-		c.pingDue, c.idleExit, c.wrote = false, false, true
+		pong, pongDue := c.pong, c.pongDue
+		c.pingDue, c.pongDue, c.pong, c.idleExit, c.wrote = false, false, "", false, true
 		c.mu.Unlock()
 		if dropped {
 			c.hub.counters.slowWrites.Add(1)
@@ -120,6 +123,9 @@ func (c *client) writeLoop() {
 
 		err := c.writeBatch(c.batch)
 		clear(c.batch)
+		if err == nil && pongDue {
+			err = c.conn.WriteControl(websocket.PongMessage, []byte(pong), time.Now().Add(c.hub.cfg.WriteWait))
+		}
 		if err == nil && ping {
 			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteWait))
 		}
@@ -140,7 +146,7 @@ func (c *client) writeLoop() {
 func (c *client) endIfDone() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.q.len() > 0 || c.pingDue || c.stopped {
+	if c.hasWorkLocked() || c.stopped {
 		return false
 	}
 	c.writing, c.idleExit, c.batch, c.bufs = false, false, nil, nil
@@ -151,7 +157,17 @@ func (c *client) endIfDone() bool {
 // sendClose writes d's close frame, if it has one, then closes the socket,
 // which ends the reader.
 func (c *client) sendClose(d Disconnect) {
-	if d.Code != 0 {
+	c.mu.Lock()
+	echo := c.echo
+	c.mu.Unlock()
+	switch {
+	case echo == websocket.CloseNoStatusReceived:
+		// The client's close had no code: nor has the answer.
+		_ = c.conn.WriteControl(websocket.CloseMessage, nil, time.Now().Add(time.Second))
+	case echo != 0:
+		msg := websocket.FormatCloseMessage(echo, "")
+		_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	case d.Code != 0:
 		msg := websocket.FormatCloseMessage(d.Code, d.Reason)
 		if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)) == nil {
 			// Closing the socket with the client's data unread resets it,
@@ -189,6 +205,12 @@ func (c *client) writeBatch(batch []entry) error {
 	head := -1 // the index in bufs of the open frame's header
 	size, skipped := 0, uint64(0)
 	oldest := int64(0) // the ingestion of the frame's oldest live tweet
+	// Each frame is counted once written, with the latency its write ended.
+	type frameCount struct {
+		size   int
+		oldest int64
+	}
+	var counts []frameCount
 	closeFrame := func() {
 		if c.packed {
 			last := &bufs[len(bufs)-1]
@@ -196,7 +218,7 @@ func (c *client) writeBatch(batch []entry) error {
 			size -= syncFlushTail
 		}
 		bufs[head] = c.frameHeader(size)
-		c.countFrame(size, oldest)
+		counts = append(counts, frameCount{size, oldest})
 	}
 	for i := range batch {
 		e := &batch[i]
@@ -233,6 +255,11 @@ func (c *client) writeBatch(batch []entry) error {
 	err := c.fc.writeBuffers(bufs, time.Now().Add(c.hub.cfg.WriteWait))
 	clear(bufs)
 	c.bufs = bufs[:0]
+	if err == nil {
+		for _, f := range counts {
+			c.countFrame(f.size, f.oldest)
+		}
+	}
 	return err
 }
 

@@ -50,16 +50,33 @@ func (p *Pub) FullFrame() []byte {
 	return p.msg.form(variantFull, false)
 }
 
-// message returns p's message in every variant. A Pub a broker delivered
-// as bytes gets one made from its frame, which the caller shares among the
-// members it queues it for.
+// FramePub is the publication at seq of a tweet message in full, as a
+// broker that carries bytes receives it. A broker that keeps it (in a Ring)
+// and delivers it should keep and deliver this one Pub: its copies share
+// the message's other variants, made once for live members and backlogs
+// alike.
+func FramePub(seq uint64, frame []byte) Pub {
+	m := newTweetMessage(nil, nil, seq, nil)
+	m.plain[variantFull] = frame
+	return Pub{Seq: seq, Frame: frame, msg: m}
+}
+
+// message returns p's message in every variant, in the room of roomJSON.
+// A Pub made of bytes alone gets one made from its frame, which the caller
+// shares among the members it queues it for.
 func (p *Pub) message(roomJSON []byte, counters *hubCounters) *tweetMessage {
-	if p.msg != nil {
-		return p.msg
+	if p.msg == nil {
+		m := newTweetMessage(nil, roomJSON, p.Seq, counters)
+		m.plain[variantFull] = p.Frame
+		return m
 	}
-	m := newTweetMessage(nil, roomJSON, p.Seq, counters)
-	m.plain[variantFull] = p.Frame
-	return m
+	p.msg.mu.Lock()
+	if p.msg.roomJSON == nil {
+		// A FramePub learns its room when a room first reads it.
+		p.msg.roomJSON, p.msg.counters = roomJSON, counters
+	}
+	p.msg.mu.Unlock()
+	return p.msg
 }
 
 // History is what a broker keeps of a room: where the room stands, and

@@ -181,12 +181,14 @@ func describeMsg(m msg) string {
 }
 
 // tweetPub is the publication at seq of room's epoch, encoded as the hub
-// encodes its own. Its tweet's id names both, so that a client can tell
+// encodes its own, as a broker that carries bytes keeps it (FramePub). Its tweet's id names both, so that a client can tell
 // the tweets of two epochs apart.
 func tweetPub(room, epoch string, seq uint64) Pub {
 	tw := stream.Tweet{ID: fmt.Sprintf("%s-%d", epoch, seq), Source: "test", Text: room}
 	roomJSON, _ := json.Marshal(room)
-	return Pub{Seq: seq, Frame: fullFrame(&tw, []string{room}, "", roomJSON, seq), ID: tw.ID, Tweet: &tw, Matched: []string{room}}
+	p := FramePub(seq, fullFrame(&tw, []string{room}, "", roomJSON, seq))
+	p.ID, p.Tweet, p.Matched = tw.ID, &tw, []string{room}
+	return p
 }
 
 // fullFrame is the tweet message in full for tw in the room of roomJSON

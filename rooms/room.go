@@ -212,34 +212,44 @@ func (r *room) sendBacklogLocked(c *client, pubs []Pub, from uint64, recovering 
 		return
 	}
 	room := c.queueRoom() - entryOverhead // and room for a skip
-	fits := func(p Pub) bool {
-		if p.Retracted {
+	// Each tweet's entry is made once, to weigh it and to send it.
+	entries := make([]entry, len(pubs))
+	fits := func(i int) bool {
+		if pubs[i].Retracted {
 			return true
 		}
-		room -= len(r.tweetEntry(&p, c).frame) + entryOverhead
+		entries[i] = r.tweetEntry(&pubs[i], c)
+		room -= len(entries[i].frame) + entryOverhead
 		return room >= 0
 	}
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			if !pubs[i].Retracted {
+				c.send(entries[i])
+			}
+		}
+	}
 	if recovering {
-		fits(pubs[0]) // the oldest goes whatever its size
+		fits(0) // the oldest goes whatever its size
 		n := 1
-		for n < len(pubs) && fits(pubs[n]) {
+		for n < len(pubs) && fits(n) {
 			n++
 		}
-		r.sendPubs(c, pubs[:n])
+		send(0, n)
 		if n < len(pubs) {
 			c.send(r.skipEntry(pubs[n].Seq, pubs[len(pubs)-1].Seq))
 		}
 		return
 	}
 	n := len(pubs) - 1
-	fits(pubs[n]) // the newest goes whatever its size
-	for n > 0 && fits(pubs[n-1]) {
+	fits(n) // the newest goes whatever its size
+	for n > 0 && fits(n-1) {
 		n--
 	}
 	if n > 0 {
 		c.send(r.skipEntry(pubs[0].Seq, pubs[n-1].Seq))
 	}
-	r.sendPubs(c, pubs[n:])
+	send(n, len(pubs))
 }
 
 // sendPubs queues pubs for c, but for those retracted.

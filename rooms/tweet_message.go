@@ -24,7 +24,7 @@ type tweetParts struct {
 	matchedJSON, tweetJSON []byte
 
 	ingestedOnce sync.Once
-	ingestedJSON []byte // ingested_at as a JSON string; nil when it has none
+	ingestedJSON []byte // ingested_at as a JSON string; nil only in parts of a frame without one
 
 	htmlOnce sync.Once
 	htmlJSON []byte // the card, as a JSON string
@@ -97,20 +97,27 @@ func (p *tweetParts) data() (matched, tweet []byte) {
 }
 
 // ingested returns the tweet's ingested_at as the tweet object writes it,
-// a JSON string, or nil when it has none.
+// a JSON string, the zero time included: the same as a message made from
+// the full frame carries.
 func (p *tweetParts) ingested() []byte {
 	p.ingestedOnce.Do(func() {
-		if at := p.tweet.IngestedAt; !at.IsZero() {
-			b := append(make([]byte, 0, len(stream.IngestedLayout)+2), '"')
-			p.ingestedJSON = append(at.AppendFormat(b, stream.IngestedLayout), '"')
-		}
+		b := append(make([]byte, 0, len(stream.IngestedLayout)+2), '"')
+		p.ingestedJSON = append(p.tweet.IngestedAt.AppendFormat(b, stream.IngestedLayout), '"')
 	})
 	return p.ingestedJSON
 }
 
-// html returns the card, as a JSON string.
+// html returns the card, as a JSON string. A render that fails, or
+// panics, gives an empty card: the once is spent either way, so a panic
+// let through would leave the card out of every later message.
 func (p *tweetParts) html() []byte {
 	p.htmlOnce.Do(func() {
+		defer func() {
+			if v := recover(); v != nil {
+				p.log.Error("rendering a tweet card panicked", "id", p.tweet.ID, "panic", v)
+				p.htmlJSON = []byte(`""`)
+			}
+		}()
 		html := ""
 		if p.render != nil {
 			var err error
@@ -144,18 +151,25 @@ func newTweetMessage(parts *tweetParts, roomJSON []byte, seq uint64, counters *h
 	return &tweetMessage{parts: parts, roomJSON: roomJSON, seq: seq, counters: counters}
 }
 
-// form returns the message in variant v, compressed when packed.
+// form returns the message in variant v, compressed when packed. A form
+// is kept for the next reader as long as the Pub is; the plain one a
+// compressed form is made from is kept only once a plain reader asks for
+// it, since history keeps every form of its tweets.
 func (m *tweetMessage) form(v variant, packed bool) []byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.plain[v] == nil {
-		m.plain[v] = m.encode(v)
-	}
 	if !packed {
+		if m.plain[v] == nil {
+			m.plain[v] = m.encode(v)
+		}
 		return m.plain[v]
 	}
 	if m.packed[v] == nil {
-		m.packed[v] = deflateMessage(m.plain[v])
+		plain := m.plain[v]
+		if plain == nil {
+			plain = m.encode(v)
+		}
+		m.packed[v] = deflateMessage(plain)
 		if m.counters != nil {
 			m.counters.compressed.Add(1)
 		}

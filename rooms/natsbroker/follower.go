@@ -230,7 +230,11 @@ func (f *Follower) fetch(ctx context.Context, room string, since uint64) (fetche
 				// The ring moved on between two pages: start from here.
 				out.Pubs, out.Oldest = out.Pubs[:0], p.Seq
 			}
-			out.Pubs = append(out.Pubs, rooms.Pub{Seq: p.Seq, Frame: []byte(p.Frame), Retracted: p.Retracted})
+			pub := rooms.Pub{Seq: p.Seq, Retracted: true}
+			if !p.Retracted {
+				pub = rooms.FramePub(p.Seq, []byte(p.Frame))
+			}
+			out.Pubs = append(out.Pubs, pub)
 			since = p.Seq
 		}
 		if !reply.More || len(reply.Pubs) == 0 {
@@ -303,7 +307,7 @@ func (f *Follower) applyLocked(fr *followed, data []byte) {
 			return
 		}
 	}
-	p := rooms.Pub{Seq: m.seq, Frame: m.body}
+	p := rooms.FramePub(m.seq, m.body)
 	fr.seq = m.seq
 	fr.ring.Push(p)
 	f.handler.HandlePub(fr.name, fr.epoch, p)

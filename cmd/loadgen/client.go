@@ -81,7 +81,9 @@ type clientStats struct {
 	malformed      atomic.Uint64
 	untimed        atomic.Uint64 // live tweets without a valid ingested_at
 	strays         atomic.Uint64 // tweets or skipped for a room not joined
-	latency        latencyRecorder
+	// forms counts every tweet message by its shape, backlog included.
+	forms   [formCount]atomic.Uint64
+	latency latencyRecorder
 }
 
 // client is one WebSocket connection of the load. Its goroutine (run) owns
@@ -239,6 +241,7 @@ func (c *client) readFrame(r io.Reader) (int, error) {
 func (c *client) handleFrame(frame []byte, now int64) {
 	record := now >= c.fleet.measureFrom.Load() && now < c.fleet.measureUntil.Load()
 	var delivered uint64
+	var forms [formCount]uint64
 	for len(frame) > 0 {
 		line := frame
 		if i := bytes.IndexByte(frame, '\n'); i >= 0 {
@@ -259,6 +262,7 @@ func (c *client) handleFrame(frame []byte, now int64) {
 		}
 		switch m.kind {
 		case kindTweet:
+			forms[m.form]++
 			t := c.tally(m.room)
 			if t == nil {
 				c.stats.strays.Add(1)
@@ -272,8 +276,9 @@ func (c *client) handleFrame(frame []byte, now int64) {
 					c.stats.lost.Add(missing)
 				}
 				switch {
-				case m.ingestedAt == 0:
+				case m.ingestedAt == 0 && m.form != formCard: // a card has no time to read
 					c.stats.untimed.Add(1)
+				case m.ingestedAt == 0:
 				case record:
 					c.stats.latency.record(now - m.ingestedAt)
 				}
@@ -310,6 +315,11 @@ func (c *client) handleFrame(frame []byte, now int64) {
 	}
 	if delivered > 0 {
 		c.stats.deliveries.Add(delivered)
+	}
+	for f, n := range forms {
+		if n > 0 {
+			c.stats.forms[f].Add(n)
+		}
 	}
 }
 

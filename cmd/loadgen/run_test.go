@@ -30,9 +30,12 @@ type fakeServer struct {
 	// origin is the Origin a client must send; empty accepts any.
 	origin string
 
-	mu         sync.Mutex
-	joins      []string // rooms joined, in order
-	closeCodes []int    // close codes the clients sent
+	mu    sync.Mutex
+	joins []string // rooms joined, in order
+	// closes receives the close code each connection sent, 0 for none:
+	// a handler sends it after gorilla answered the close, so possibly
+	// after the client, and the run, are done.
+	closes chan int
 }
 
 // The sequence each member of a room receives after the pause: seqs 1 to
@@ -108,13 +111,31 @@ func (s *fakeServer) closed(err error) {
 	if errors.As(err, &ce) {
 		code = ce.Code
 	}
-	s.mu.Lock()
-	s.closeCodes = append(s.closeCodes, code)
-	s.mu.Unlock()
+	s.closes <- code
+}
+
+// closeCodes waits for n connections to have closed, 5 s at most, and
+// returns the codes they sent.
+func (s *fakeServer) closeCodes(t *testing.T, n int) []int {
+	t.Helper()
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	var codes []int
+	for len(codes) < n {
+		select {
+		case code := <-s.closes:
+			codes = append(codes, code)
+		case <-timeout.C:
+			t.Errorf("%d connections closed within 5 s, want %d", len(codes), n)
+			return codes
+		}
+	}
+	return codes
 }
 
 // start serves s on 127.0.0.1 and returns its WebSocket URL.
 func (s *fakeServer) start(t *testing.T) string {
+	s.closes = make(chan int, 1000) // more than any test's connections
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
@@ -177,11 +198,12 @@ func TestRunCountsDeliveriesAndLossAgainstAServer(t *testing.T) {
 	// Client i joins room i mod 3; the third room is made up, since the
 	// server has only two trends.
 	fake.mu.Lock()
-	joins, codes := slices.Sorted(slices.Values(fake.joins)), fake.closeCodes
+	joins := slices.Sorted(slices.Values(fake.joins))
 	fake.mu.Unlock()
 	if want := []string{"golang", "golang", "load-0001", "rust"}; !slices.Equal(joins, want) {
 		t.Errorf("the server saw joins for %q, want %q", joins, want)
 	}
+	codes := fake.closeCodes(t, 5)
 	if len(codes) != 5 || slices.ContainsFunc(codes, func(c int) bool { return c != websocket.CloseNormalClosure }) {
 		t.Errorf("close codes the server got: %v; want 1000 from the trend probe and each of the 4 clients", codes)
 	}

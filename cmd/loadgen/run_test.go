@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +30,9 @@ type fakeServer struct {
 	refuse string
 	// origin is the Origin a client must send; empty accepts any.
 	origin string
+	// fullOnly makes it a server that does not know ?tweet= and sends
+	// every tweet in the full form.
+	fullOnly bool
 
 	mu    sync.Mutex
 	joins []string // rooms joined, in order
@@ -49,9 +53,9 @@ const (
 	fakePause = 300 * time.Millisecond
 )
 
-func (s *fakeServer) sequence(room string) [][]byte {
+func (s *fakeServer) sequence(room string, form tweetForm) [][]byte {
 	at := time.Now().Add(-time.Millisecond)
-	tw := func(seq uint64) string { return tweetLine(room, seq, at) }
+	tw := func(seq uint64) string { return tweetLineAs(form, room, seq, at) }
 	return [][]byte{
 		[]byte(strings.Join([]string{tw(1), tw(2), tw(3)}, "\n")),
 		[]byte(tw(5) + "\n" + fmt.Sprintf(`{"type":"skipped","room":%q,"from_seq":6,"to_seq":8,"count":3}`, room)),
@@ -93,7 +97,11 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		_ = conn.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"joined","room":%q,"epoch":"e1","seq":0,"members":1}`, join.Room))
 		time.Sleep(fakePause)
-		for _, frame := range s.sequence(join.Room) {
+		form := formFull
+		if i := slices.Index(tweetForms[:], r.URL.Query().Get("tweet")); i > 0 && !s.fullOnly {
+			form = tweetForm(i)
+		}
+		for _, frame := range s.sequence(join.Room, form) {
 			_ = conn.WriteMessage(websocket.TextMessage, frame)
 		}
 	}
@@ -218,6 +226,60 @@ func TestRunCountsDeliveriesAndLossAgainstAServer(t *testing.T) {
 	}
 }
 
+func TestRunAsksForTheTweetForm(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		tweet    string
+		fullOnly bool
+		// forms is the report's tweet_forms; timed, whether latency was
+		// measured; and note, a line the table must have.
+		forms map[string]uint64
+		timed bool
+		note  string
+	}{
+		{"the seq form is timed", "seq", false, map[string]uint64{"seq": 2 * fakeLive}, true, "the seq form asked for, seq 12 received"},
+		{"the data form is timed", "data", false, map[string]uint64{"data": 2 * fakeLive}, true, "data 12 received"},
+		{"cards measure no latency", "card", false, map[string]uint64{"card": 2 * fakeLive}, false, "latency n/a: card messages carry no ingested_at"},
+		{"a server that does not know the parameter sends full", "seq", true, map[string]uint64{"full": 2 * fakeLive}, true, "the server sent full tweets: it does not know ?tweet="},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeServer{t: t, trends: []string{"golang", "rust"}, fullOnly: tt.fullOnly}
+			r, stdout, stderr, err := runLoad(t, "-url", fake.start(t)+"?keep=1", "-tweet", tt.tweet, "-clients", "2", "-rooms", "2",
+				"-duration", "1s", "-warmup", "0s", "-connect-rate", "1000")
+			if err != nil {
+				t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
+			}
+			if !maps.Equal(r.TweetForms, tt.forms) || r.Tweet != tt.tweet {
+				t.Errorf("tweet %q, tweet_forms %v; want %q and %v", r.Tweet, r.TweetForms, tt.tweet, tt.forms)
+			}
+			if !strings.Contains(r.URL, "tweet="+tt.tweet) || !strings.Contains(r.URL, "keep=1") {
+				t.Errorf("url %s, want tweet=%s beside keep=1", r.URL, tt.tweet)
+			}
+			if got := r.Fast.Latency.Samples > 0; got != tt.timed {
+				t.Errorf("%d latency samples; want some: %v", r.Fast.Latency.Samples, tt.timed)
+			}
+			if r.ErrorsTotal != 0 || r.ParseFallbacks != 0 || r.Fast.DeliveriesRun != 2*fakeLive {
+				t.Errorf("errors %v, %d fallbacks, %d deliveries; want none, none and %d", r.Errors, r.ParseFallbacks, r.Fast.DeliveriesRun, 2*fakeLive)
+			}
+			if !strings.Contains(stdout, tt.note) {
+				t.Errorf("the table lacks %q:\n%s", tt.note, stdout)
+			}
+		})
+	}
+}
+
+func TestEndpointAddsTheTweetForm(t *testing.T) {
+	for _, tt := range []struct{ url, tweet, want string }{
+		{"ws://127.0.0.1:8080/ws", "seq", "ws://127.0.0.1:8080/ws?tweet=seq"},
+		{"ws://127.0.0.1:8080/ws?debug=1", "card", "ws://127.0.0.1:8080/ws?debug=1&tweet=card"},
+		{"ws://127.0.0.1:8080/ws?tweet=full", "full", "ws://127.0.0.1:8080/ws?tweet=full"},
+	} {
+		if got := (config{url: tt.url, tweet: tt.tweet}).endpoint(); got != tt.want {
+			t.Errorf("endpoint of %s with -tweet %s = %s, want %s", tt.url, tt.tweet, got, tt.want)
+		}
+	}
+}
+
 func TestRunFailsWhenNoClientCanConnect(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -257,7 +319,7 @@ func TestRunFlags(t *testing.T) {
 		if err := run(context.Background(), []string{"loadgen", "-h"}, &stdout, new(bytes.Buffer)); err != nil {
 			t.Fatalf("run -h = %v, want nil", err)
 		}
-		for _, want := range []string{"-connect-rate", "-room-names", "-slow", "-warmup", "Reading the report", "loadgen CPU"} {
+		for _, want := range []string{"-connect-rate", "-room-names", "-slow", "-tweet", "-warmup", "Reading the report", "loadgen CPU"} {
 			if !strings.Contains(stdout.String(), want) {
 				t.Errorf("-h lacks %q", want)
 			}
@@ -274,6 +336,8 @@ func TestRunFlags(t *testing.T) {
 		{"more slow clients than clients", []string{"-clients", "2", "-slow", "3"}},
 		{"a warm-up as long as the window", []string{"-duration", "2s", "-warmup", "2s"}},
 		{"a connect rate of zero", []string{"-connect-rate", "0"}},
+		{"a tweet form the protocol lacks", []string{"-tweet", "lean"}},
+		{"a tweet form in -url that -tweet contradicts", []string{"-url", "ws://127.0.0.1:8080/ws?tweet=card"}},
 	} {
 		t.Run(tt.name+" is a usage error", func(t *testing.T) {
 			err := run(context.Background(), append([]string{"loadgen"}, tt.args...), new(bytes.Buffer), new(bytes.Buffer))

@@ -45,9 +45,12 @@ const (
 // state, the errors by kind, and the window in which latency counts.
 type fleet struct {
 	connected atomic.Int64 // clients that completed the handshake
-	open      atomic.Int64 // connections open now
-	joined    atomic.Int64 // clients that joined all their rooms
-	settled   atomic.Int64 // clients done with setup: joined, refused or failed
+	// compressed counts the handshakes whose response accepted
+	// permessage-deflate.
+	compressed atomic.Int64
+	open       atomic.Int64 // connections open now
+	joined     atomic.Int64 // clients that joined all their rooms
+	settled    atomic.Int64 // clients done with setup: joined, refused or failed
 	// measureFrom and measureUntil bound, in Unix nanoseconds, when a
 	// frame's latencies are recorded: after the warm-up, until the window
 	// ends. measureFrom is MaxInt64 until the window starts.
@@ -81,6 +84,8 @@ type clientStats struct {
 	malformed      atomic.Uint64
 	untimed        atomic.Uint64 // live tweets without a valid ingested_at
 	strays         atomic.Uint64 // tweets or skipped for a room not joined
+	// wireBytes counts what was read from the socket, handshake included.
+	wireBytes atomic.Uint64
 	// forms counts every tweet message by its shape, backlog included.
 	forms   [formCount]atomic.Uint64
 	latency latencyRecorder
@@ -109,10 +114,13 @@ func newClient(slow bool, rooms []string, f *fleet) *client {
 
 // run connects, joins the client's rooms and reads until ctx is done, then
 // closes the connection with a normal close. It returns when the
-// connection is closed.
+// connection is closed. Its connection counts the bytes it reads into the
+// client's stats.
 func (c *client) run(ctx context.Context, dialer *websocket.Dialer, url string, header http.Header) {
 	defer c.settle()
-	conn, resp, err := dialer.DialContext(ctx, url, header)
+	counting := *dialer
+	counting.NetDialContext = countingDial(dialer.NetDialContext, &c.stats.wireBytes)
+	conn, resp, err := counting.DialContext(ctx, url, header)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -122,6 +130,9 @@ func (c *client) run(ctx context.Context, dialer *websocket.Dialer, url string, 
 	}
 	defer conn.Close()
 	c.fleet.connected.Add(1)
+	if deflateNegotiated(resp) {
+		c.fleet.compressed.Add(1)
+	}
 	c.fleet.open.Add(1)
 	defer c.fleet.open.Add(-1)
 	conn.SetReadLimit(readLimit)

@@ -27,6 +27,7 @@ type config struct {
 	warmup      time.Duration
 	origin      string
 	tweet       string // the form of tweet messages to ask for
+	compress    bool   // offer permessage-deflate
 }
 
 // usageError is a bad flag or flag value: the command exits with 2.
@@ -62,6 +63,14 @@ lose tweets; fast clients that lose tweets or slow down while they do
 would mean one slow reader hurts the others. Errors are counted by kind:
 dial, handshake status, read, close codes received, and the codes of the
 server's error messages.
+
+"wire bytes" counts what the clients read from their sockets, frame
+headers and the messages that are not tweets (stats, the trend list)
+included: per delivery it divides the window's bytes by its deliveries,
+so it shows what a form (-tweet) or compression (-compress) saves.
+"compression" says how many connections negotiated permessage-deflate
+(compressed_conns): with -compress, a server that does not offer it
+leaves the bytes as they were.
 
 Look at "loadgen CPU" first: near 100% of one core means this process, not
 the server, was the limit, and the figures understate the server.
@@ -101,6 +110,8 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 		"card (the rendered card only; it carries no ingested_at, so -tweet card measures no latency) "+
 		"or full (all of them, as the page gets them). A server that does not know the parameter sends full; "+
 		"the report says which forms arrived")
+	fs.BoolVar(&cfg.compress, "compress", false, "offer permessage-deflate (RFC 7692, no context takeover); "+
+		"the report counts the connections that negotiated it. Inflating costs this process CPU")
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprint(out, `Usage: loadgen [flags]

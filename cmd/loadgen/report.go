@@ -27,6 +27,7 @@ type totals struct {
 	untimed        uint64
 	strays         uint64
 	forms          [formCount]uint64
+	wireBytes      uint64
 }
 
 func (t *totals) add(s *clientStats) {
@@ -42,6 +43,7 @@ func (t *totals) add(s *clientStats) {
 	t.malformed += s.malformed.Load()
 	t.untimed += s.untimed.Load()
 	t.strays += s.strays.Load()
+	t.wireBytes += s.wireBytes.Load()
 	for f := range t.forms {
 		t.forms[f] += s.forms[f].Load()
 	}
@@ -100,6 +102,17 @@ type report struct {
 	Errors         map[string]uint64 `json:"errors"`
 	ErrorsTotal    uint64            `json:"errors_total"`
 	ParseFallbacks uint64            `json:"parse_fallbacks"`
+	// WireBytes counts what the clients read from their sockets over the
+	// run, WireBytesWindow within the window; WireBytesPerDelivery divides
+	// the window's bytes by its deliveries, fast and slow, so it includes
+	// frame headers and the messages that are not tweets.
+	WireBytes            uint64  `json:"wire_bytes"`
+	WireBytesWindow      uint64  `json:"wire_bytes_window"`
+	WireBytesPerDelivery float64 `json:"wire_bytes_per_delivery"`
+	// Compress says whether permessage-deflate was offered, and
+	// CompressedConns how many handshakes accepted it.
+	Compress        bool  `json:"compress"`
+	CompressedConns int64 `json:"compressed_conns"`
 	// CPUPct is this process's user+sys CPU time over the window's wall
 	// time, in percent of one core; CPUPctRun is the same over the run.
 	CPUPct    float64 `json:"loadgen_cpu_pct"`
@@ -254,6 +267,17 @@ func writeTable(w io.Writer, r *report) {
 		_ = tw.Flush()
 	}
 	fmt.Fprintf(w, "parse fallbacks: %s\n", commas(r.ParseFallbacks))
+	fmt.Fprintf(w, "wire bytes: %s per delivery in the window, %s in the run\n",
+		commas(uint64(r.WireBytesPerDelivery+0.5)), commas(r.WireBytes))
+	switch {
+	case r.Compress:
+		fmt.Fprintf(w, "compression: offered, %s of %s connections negotiated permessage-deflate\n",
+			commas(uint64(r.CompressedConns)), commas(uint64(r.Clients.Connected)))
+	case r.CompressedConns > 0:
+		fmt.Fprintf(w, "compression: not offered, yet %s connections negotiated it\n", commas(uint64(r.CompressedConns)))
+	default:
+		fmt.Fprintln(w, "compression: not offered (-compress)")
+	}
 	fmt.Fprintf(w, "loadgen CPU: %.0f%% of one core in the window, %.0f%% over the run (user+sys / wall)\n",
 		r.CPUPct, r.CPUPctRun)
 	if r.CPUPct >= 90 {

@@ -73,8 +73,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteBufferSize:  1 << 10,
 		WriteBufferPool:  &sync.Pool{},
 		HandshakeTimeout: handshakeTimeout,
-		// Compression stays off (EnableCompression false): inflating every
-		// frame would cost this process more than the server.
+		// Off unless asked: inflating every frame costs this process more
+		// than deflating costs the server, which deflates once a frame.
+		EnableCompression: cfg.compress,
 	}
 
 	endpoint := cfg.endpoint()
@@ -191,6 +192,7 @@ type window struct {
 	cpuStart, cpuEnd     time.Duration
 	fastStart, slowStart uint64
 	fastEnd, slowEnd     uint64
+	wireStart, wireEnd   uint64
 	warmup               time.Duration
 }
 
@@ -198,7 +200,8 @@ func (w *window) open(now time.Time, warmup time.Duration, f *fleet, clients []*
 	t := collect(clients, false)
 	w.start, w.cpuStart, w.warmup = now, cpuTime(), warmup
 	w.fastStart, w.slowStart = t.fast.deliveries, t.slow.deliveries
-	w.end, w.fastEnd, w.slowEnd = now, w.fastStart, w.slowStart
+	w.wireStart = t.fast.wireBytes + t.slow.wireBytes
+	w.end, w.fastEnd, w.slowEnd, w.wireEnd = now, w.fastStart, w.slowStart, w.wireStart
 	f.measureFrom.Store(now.Add(warmup).UnixNano())
 }
 
@@ -207,6 +210,7 @@ func (w *window) close(now time.Time, f *fleet, clients []*client) {
 	t := collect(clients, false)
 	w.end, w.cpuEnd = now, cpuTime()
 	w.fastEnd, w.slowEnd = t.fast.deliveries, t.slow.deliveries
+	w.wireEnd = t.fast.wireBytes + t.slow.wireBytes
 }
 
 func (w *window) report(cfg config, f *fleet, t tally) *report {
@@ -242,6 +246,12 @@ func (w *window) report(cfg config, f *fleet, t tally) *report {
 		r.ErrorsTotal += n
 	}
 	r.ParseFallbacks = t.fast.fallbacks + t.slow.fallbacks
+	r.Compress, r.CompressedConns = cfg.compress, f.compressed.Load()
+	r.WireBytes = t.fast.wireBytes + t.slow.wireBytes
+	r.WireBytesWindow = w.wireEnd - w.wireStart
+	if n := r.Fast.Deliveries + r.Slow.Deliveries; n > 0 {
+		r.WireBytesPerDelivery = float64(r.WireBytesWindow) / float64(n)
+	}
 	r.TweetForms = map[string]uint64{}
 	for form, n := range t.fast.forms {
 		if n += t.slow.forms[form]; n > 0 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +34,8 @@ type fakeServer struct {
 	// fullOnly makes it a server that does not know ?tweet= and sends
 	// every tweet in the full form.
 	fullOnly bool
+	// compress accepts permessage-deflate when a client offers it.
+	compress bool
 
 	mu    sync.Mutex
 	joins []string // rooms joined, in order
@@ -64,9 +67,12 @@ func (s *fakeServer) sequence(room string, form tweetForm) [][]byte {
 }
 
 func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool {
-		return s.origin == "" || r.Header.Get("Origin") == s.origin
-	}}
+	up := websocket.Upgrader{
+		CheckOrigin: func(r *http.Request) bool {
+			return s.origin == "" || r.Header.Get("Origin") == s.origin
+		},
+		EnableCompression: s.compress,
+	}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		return
@@ -265,6 +271,51 @@ func TestRunAsksForTheTweetForm(t *testing.T) {
 				t.Errorf("the table lacks %q:\n%s", tt.note, stdout)
 			}
 		})
+	}
+}
+
+func TestRunCountsWireBytesAndCompression(t *testing.T) {
+	fake := &fakeServer{t: t, trends: []string{"golang", "rust"}, compress: true}
+	url := fake.start(t)
+	load := func(extra ...string) *report {
+		t.Helper()
+		args := append([]string{"-url", url, "-tweet", "full", "-clients", "4", "-rooms", "2",
+			"-duration", "1s", "-warmup", "0s", "-connect-rate", "1000"}, extra...)
+		r, _, stderr, err := runLoad(t, args...)
+		if err != nil {
+			t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
+		}
+		if r.Fast.DeliveriesRun != 4*fakeLive || r.Fast.Lost != 4*fakeLost || r.ErrorsTotal != 0 {
+			t.Fatalf("%d deliveries, %d lost, errors %v; want %d, %d and none",
+				r.Fast.DeliveriesRun, r.Fast.Lost, r.Errors, 4*fakeLive, 4*fakeLost)
+		}
+		return r
+	}
+	plain := load()
+	deflated := load("-compress")
+
+	if plain.Compress || plain.CompressedConns != 0 || !deflated.Compress || deflated.CompressedConns != 4 {
+		t.Errorf("compressed connections: %d without -compress, %d of 4 with it", plain.CompressedConns, deflated.CompressedConns)
+	}
+	// Each client reads at least its tweets' payloads, as sent.
+	payload := uint64(0)
+	for _, frame := range fake.sequence("golang", formFull) {
+		payload += uint64(len(frame))
+	}
+	if plain.WireBytes < 4*payload {
+		t.Errorf("%d wire bytes uncompressed, less than the %d of the tweets alone", plain.WireBytes, 4*payload)
+	}
+	if deflated.WireBytes >= plain.WireBytes/2 {
+		t.Errorf("%d wire bytes compressed against %d plain: the full tweets should deflate to less than half",
+			deflated.WireBytes, plain.WireBytes)
+	}
+	for _, r := range []*report{plain, deflated} {
+		window := r.Fast.Deliveries + r.Slow.Deliveries
+		if r.WireBytesWindow > r.WireBytes || (window > 0) != (r.WireBytesPerDelivery > 0) ||
+			math.Abs(r.WireBytesPerDelivery*float64(window)-float64(r.WireBytesWindow)) > 1 {
+			t.Errorf("%d wire bytes in the window of %d in the run, %.1f per delivery for %d deliveries: they do not add up",
+				r.WireBytesWindow, r.WireBytes, r.WireBytesPerDelivery, window)
+		}
 	}
 }
 

@@ -45,9 +45,12 @@ const (
 // state, the errors by kind, and the window in which latency counts.
 type fleet struct {
 	connected atomic.Int64 // clients that completed the handshake
-	open      atomic.Int64 // connections open now
-	joined    atomic.Int64 // clients that joined all their rooms
-	settled   atomic.Int64 // clients done with setup: joined, refused or failed
+	// compressed counts the handshakes whose response accepted
+	// permessage-deflate.
+	compressed atomic.Int64
+	open       atomic.Int64 // connections open now
+	joined     atomic.Int64 // clients that joined all their rooms
+	settled    atomic.Int64 // clients done with setup: joined, refused or failed
 	// measureFrom and measureUntil bound, in Unix nanoseconds, when a
 	// frame's latencies are recorded: after the warm-up, until the window
 	// ends. measureFrom is MaxInt64 until the window starts.
@@ -81,7 +84,11 @@ type clientStats struct {
 	malformed      atomic.Uint64
 	untimed        atomic.Uint64 // live tweets without a valid ingested_at
 	strays         atomic.Uint64 // tweets or skipped for a room not joined
-	latency        latencyRecorder
+	// wireBytes counts what was read from the socket, handshake included.
+	wireBytes atomic.Uint64
+	// forms counts every tweet message by its shape, backlog included.
+	forms   [formCount]atomic.Uint64
+	latency latencyRecorder
 }
 
 // client is one WebSocket connection of the load. Its goroutine (run) owns
@@ -107,10 +114,13 @@ func newClient(slow bool, rooms []string, f *fleet) *client {
 
 // run connects, joins the client's rooms and reads until ctx is done, then
 // closes the connection with a normal close. It returns when the
-// connection is closed.
+// connection is closed. Its connection counts the bytes it reads into the
+// client's stats.
 func (c *client) run(ctx context.Context, dialer *websocket.Dialer, url string, header http.Header) {
 	defer c.settle()
-	conn, resp, err := dialer.DialContext(ctx, url, header)
+	counting := *dialer
+	counting.NetDialContext = countingDial(dialer.NetDialContext, &c.stats.wireBytes)
+	conn, resp, err := counting.DialContext(ctx, url, header)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -120,6 +130,9 @@ func (c *client) run(ctx context.Context, dialer *websocket.Dialer, url string, 
 	}
 	defer conn.Close()
 	c.fleet.connected.Add(1)
+	if deflateNegotiated(resp) {
+		c.fleet.compressed.Add(1)
+	}
 	c.fleet.open.Add(1)
 	defer c.fleet.open.Add(-1)
 	conn.SetReadLimit(readLimit)
@@ -239,6 +252,7 @@ func (c *client) readFrame(r io.Reader) (int, error) {
 func (c *client) handleFrame(frame []byte, now int64) {
 	record := now >= c.fleet.measureFrom.Load() && now < c.fleet.measureUntil.Load()
 	var delivered uint64
+	var forms [formCount]uint64
 	for len(frame) > 0 {
 		line := frame
 		if i := bytes.IndexByte(frame, '\n'); i >= 0 {
@@ -259,6 +273,7 @@ func (c *client) handleFrame(frame []byte, now int64) {
 		}
 		switch m.kind {
 		case kindTweet:
+			forms[m.form]++
 			t := c.tally(m.room)
 			if t == nil {
 				c.stats.strays.Add(1)
@@ -272,8 +287,9 @@ func (c *client) handleFrame(frame []byte, now int64) {
 					c.stats.lost.Add(missing)
 				}
 				switch {
-				case m.ingestedAt == 0:
+				case m.ingestedAt == 0 && m.form != formCard: // a card has no time to read
 					c.stats.untimed.Add(1)
+				case m.ingestedAt == 0:
 				case record:
 					c.stats.latency.record(now - m.ingestedAt)
 				}
@@ -310,6 +326,11 @@ func (c *client) handleFrame(frame []byte, now int64) {
 	}
 	if delivered > 0 {
 		c.stats.deliveries.Add(delivered)
+	}
+	for f, n := range forms {
+		if n > 0 {
+			c.stats.forms[f].Add(n)
+		}
 	}
 }
 

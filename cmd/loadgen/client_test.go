@@ -120,3 +120,28 @@ func TestClientFindsItsRoomsWithManyOfThem(t *testing.T) {
 		t.Errorf("joined %d, settled %d; want 1 and 1", f.joined.Load(), f.settled.Load())
 	}
 }
+
+func TestHandleFrameTimesEveryFormButTheCard(t *testing.T) {
+	for form := formFull; form < formCount; form++ {
+		t.Run(tweetForms[form], func(t *testing.T) {
+			f := newFleet(nil)
+			f.measureFrom.Store(0)
+			c := newClient(false, []string{"golang"}, f)
+			c.handleFrame([]byte(`{"type":"joined","room":"golang","epoch":"e","seq":0,"members":1}`), 0)
+			frame := tweetLineAs(form, "golang", 1, ingested) + "\n" + tweetLineAs(form, "golang", 2, ingested)
+			c.handleFrame([]byte(frame), ingested.Add(2*time.Millisecond).UnixNano())
+
+			var h histogram
+			h.add(&c.stats.latency)
+			wantSamples := uint64(2)
+			if form == formCard {
+				wantSamples = 0
+			}
+			s := &c.stats
+			if s.deliveries.Load() != 2 || h.count != wantSamples || s.untimed.Load() != 0 || s.forms[form].Load() != 2 {
+				t.Errorf("%d deliveries, %d latency samples, %d untimed, %d in the %s form; want 2, %d, 0 and 2",
+					s.deliveries.Load(), h.count, s.untimed.Load(), s.forms[form].Load(), tweetForms[form], wantSamples)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,6 +26,8 @@ type config struct {
 	json        bool
 	warmup      time.Duration
 	origin      string
+	tweet       string // the form of tweet messages to ask for
+	compress    bool   // offer permessage-deflate
 }
 
 // usageError is a bad flag or flag value: the command exits with 2.
@@ -48,7 +51,10 @@ it, and deliveries/s divides them by the window. The tweets a join sends
 from the room's history ("backlog") are counted apart and never timed.
 Latency runs from a tweet's ingested_at to the moment its frame was read,
 over the window less its first -warmup: it includes the server's queues,
-the network and this process's own delays. "lost" counts the seqs missing
+the network and this process's own delays. A card (-tweet card) carries
+no ingested_at: the table then says "n/a", and the JSON has 0 samples.
+The line "tweets:" says which form was asked for and how many tweets came
+in each form: a server that does not know ?tweet= sends full ones. "lost" counts the seqs missing
 between two tweets of a room for one client, from the first tweet it saw
 there; "skipped" adds up the counts of skipped messages, tweets the server
 dropped for a client that could not keep up and said so. Both cover the
@@ -57,6 +63,14 @@ lose tweets; fast clients that lose tweets or slow down while they do
 would mean one slow reader hurts the others. Errors are counted by kind:
 dial, handshake status, read, close codes received, and the codes of the
 server's error messages.
+
+"wire bytes" counts what the clients read from their sockets, frame
+headers and the messages that are not tweets (stats, the trend list)
+included: per delivery it divides the window's bytes by its deliveries,
+so it shows what a form (-tweet) or compression (-compress) saves.
+"compression" says how many connections negotiated permessage-deflate
+(compressed_conns): with -compress, a server that does not offer it
+leaves the bytes as they were.
 
 Look at "loadgen CPU" first: near 100% of one core means this process, not
 the server, was the limit, and the figures understate the server.
@@ -91,6 +105,13 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.BoolVar(&cfg.json, "json", true, "end the report with one JSON line")
 	fs.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "latencies in the window's first part are not counted")
 	fs.StringVar(&cfg.origin, "origin", "", "Origin header to send; empty sends none")
+	fs.StringVar(&cfg.tweet, "tweet", "seq", "the form of tweet messages to ask for, added to -url as ?tweet=: "+
+		"seq (room, seq and ingested_at: the least to send and read), data (matched and the tweet object), "+
+		"card (the rendered card only; it carries no ingested_at, so -tweet card measures no latency) "+
+		"or full (all of them, as the page gets them). A server that does not know the parameter sends full; "+
+		"the report says which forms arrived")
+	fs.BoolVar(&cfg.compress, "compress", false, "offer permessage-deflate (RFC 7692, no context takeover); "+
+		"the report counts the connections that negotiated it. Inflating costs this process CPU")
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprint(out, `Usage: loadgen [flags]
@@ -142,8 +163,33 @@ func (c config) validate() error {
 		return bad("-slow must be from 0 to -clients (%d)", c.clients)
 	case c.warmup < 0 || c.warmup >= c.duration:
 		return bad("-warmup must be at least 0 and shorter than -duration")
+	case !slices.Contains(askableForms, c.tweet):
+		return bad("-tweet must be one of %s, not %q", strings.Join(askableForms, ", "), c.tweet)
 	}
-	return checkURL(c.url)
+	if err := checkURL(c.url); err != nil {
+		return err
+	}
+	u, _ := url.Parse(c.url)
+	if v := u.Query().Get("tweet"); v != "" && v != c.tweet {
+		return bad("-url asks for tweet=%s and -tweet for %s: give the form with -tweet only", v, c.tweet)
+	}
+	return nil
+}
+
+// askableForms are the values of -tweet, the forms a server may be asked for.
+var askableForms = tweetForms[formFull:]
+
+// endpoint is -url with the -tweet form in its query, beside any parameter
+// -url already has.
+func (c config) endpoint() string {
+	u, err := url.Parse(c.url)
+	if err != nil {
+		return c.url // validate refused it already
+	}
+	q := u.Query()
+	q.Set("tweet", c.tweet)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // checkURL accepts a ws or wss URL on a loopback address: the load

@@ -21,6 +21,28 @@ const (
 	kindTrends
 )
 
+// tweetForm is the shape of a tweet message: what `GET /ws?tweet=` asked
+// for, or full from a server that does not know the parameter.
+type tweetForm uint8
+
+const (
+	// formOther is a tweet the slow path read that has neither the tweet
+	// object, nor html, nor a top-level ingested_at.
+	formOther tweetForm = iota
+	// formFull has matched, the tweet object (with ingested_at) and html.
+	formFull
+	// formCard has html only: it carries no ingested_at, so no latency.
+	formCard
+	// formData has matched and the tweet object, without html.
+	formData
+	// formSeq has ingested_at at the top level, and nothing else.
+	formSeq
+	formCount
+)
+
+// tweetForms names each form as -tweet and the report spell it.
+var tweetForms = [formCount]string{"other", "full", "card", "data", "seq"}
+
 // message is one parsed server message. parseMessage fills it in place, and
 // room may point into the line it came from: it is valid only until the
 // frame's buffer is reused.
@@ -29,6 +51,8 @@ type message struct {
 	room []byte
 	// seq is a tweet's seq, or for joined the room's latest seq.
 	seq uint64
+	// form is a tweet's shape.
+	form tweetForm
 	// fromSeq, toSeq and count describe a skipped range.
 	fromSeq, toSeq, count uint64
 	// ingestedAt is a tweet's ingested_at in Unix nanoseconds; 0 when it
@@ -54,6 +78,7 @@ var (
 	skippedPrefix = []byte(`{"type":"skipped","room":"`)
 	seqKey        = []byte(`,"seq":`)
 	tweetKey      = []byte(`,"tweet":{`)
+	htmlKey       = []byte(`,"html":"`)
 	ingestedKey   = []byte(`"ingested_at":"`)
 	fromSeqKey    = []byte(`,"from_seq":`)
 	toSeqKey      = []byte(`,"to_seq":`)
@@ -82,8 +107,15 @@ func parseMessage(line []byte, m *message) error {
 }
 
 // parseTweet reads the rest of `{"type":"tweet","room":"` as this server
-// writes it: room, seq, matched, then the tweet object with ingested_at.
-// It reports false when the line is laid out otherwise.
+// writes it: room and seq, then one of the forms -tweet asks for:
+//
+//	seq   ,"ingested_at":"..."}
+//	card  ,"html":"..."}
+//	full  ,"matched":[...],"tweet":{... "ingested_at":"..." ...},"html":"..."}
+//	data  ,"matched":[...],"tweet":{... "ingested_at":"..." ...}}
+//
+// It reports false when the line is laid out otherwise. The line is known
+// to end with '}'.
 func parseTweet(rest []byte, m *message) bool {
 	room, rest, ok := cutString(rest)
 	if !ok {
@@ -93,28 +125,51 @@ func parseTweet(rest []byte, m *message) bool {
 		return false
 	}
 	seq, rest, ok := cutUint(rest)
-	if !ok {
+	if !ok || len(rest) < 2 || rest[0] != ',' {
 		return false
 	}
-	// A `"` inside a JSON string is always escaped, so `,"tweet":{` and
-	// `"ingested_at":"` preceded by `,` or `{` can only be keys: no text
-	// in matched or in the tweet can fake them.
-	i := bytes.Index(rest, tweetKey)
-	if i < 0 {
+	// A `"` inside a JSON string is always escaped, so a `"` that follows
+	// `,` or `{` unescaped starts a key: no text in matched, in the tweet
+	// or in html can fake one, and the byte before the closing `}` tells
+	// a last value that is a string (html) from one that is an object.
+	var ts []byte
+	var form tweetForm
+	switch last := rest[len(rest)-2]; {
+	case bytes.HasPrefix(rest[1:], ingestedKey):
+		ts, rest = rest[1+len(ingestedKey):], nil
+		end := bytes.IndexByte(ts, '"')
+		if end < 0 || len(ts) != end+2 {
+			return false // more than `"}` after the timestamp
+		}
+		ts, form = ts[:end], formSeq
+	case bytes.HasPrefix(rest, htmlKey) && last == '"':
+		form = formCard
+	case last == '"' || last == '}':
+		i := bytes.Index(rest, tweetKey)
+		if i < 0 {
+			return false
+		}
+		obj := rest[i+len(tweetKey):]
+		j := bytes.Index(obj, ingestedKey)
+		if j < 0 || (j > 0 && obj[j-1] != ',') {
+			return false
+		}
+		ts = obj[j+len(ingestedKey):]
+		end := bytes.IndexByte(ts, '"')
+		if end < 0 {
+			return false
+		}
+		ts, form = ts[:end], formFull
+		if last == '}' {
+			form = formData
+		}
+	default:
 		return false
 	}
-	rest = rest[i+len(tweetKey):]
-	j := bytes.Index(rest, ingestedKey)
-	if j < 0 || (j > 0 && rest[j-1] != ',') {
-		return false
+	m.kind, m.room, m.seq, m.form = kindTweet, room, seq, form
+	if ts != nil {
+		m.ingestedAt, m.fallback = parseIngestedAt(ts)
 	}
-	ts := rest[j+len(ingestedKey):]
-	end := bytes.IndexByte(ts, '"')
-	if end < 0 {
-		return false
-	}
-	m.kind, m.room, m.seq = kindTweet, room, seq
-	m.ingestedAt, m.fallback = parseIngestedAt(ts[:end])
 	return true
 }
 
@@ -185,9 +240,12 @@ type wireMessage struct {
 	ToSeq   *uint64 `json:"to_seq"`
 	Count   *uint64 `json:"count"`
 	Code    string  `json:"code"`
-	Tweet   *struct {
+	// IngestedAt is the seq form's; the others carry it in Tweet.
+	IngestedAt *string `json:"ingested_at"`
+	Tweet      *struct {
 		IngestedAt string `json:"ingested_at"`
 	} `json:"tweet"`
+	HTML   *json.RawMessage `json:"html"`
 	Trends []struct {
 		Room string `json:"room"`
 	} `json:"trends"`
@@ -210,8 +268,18 @@ func parseSlow(line []byte, m *message) error {
 			return errMalformed
 		}
 		m.kind, m.seq, m.fallback = kindTweet, *w.Seq, true
-		if w.Tweet != nil {
+		switch {
+		case w.IngestedAt != nil:
+			m.form = formSeq
+			m.ingestedAt, _ = parseIngestedAt([]byte(*w.IngestedAt))
+		case w.Tweet != nil:
+			m.form = formData
+			if w.HTML != nil {
+				m.form = formFull
+			}
 			m.ingestedAt, _ = parseIngestedAt([]byte(w.Tweet.IngestedAt))
+		case w.HTML != nil:
+			m.form = formCard
 		}
 	case "skipped":
 		if w.Room == nil || w.FromSeq == nil || w.ToSeq == nil || w.Count == nil {

@@ -7,12 +7,13 @@ import (
 	"time"
 )
 
-// benchFrame is a frame as the server coalesces it: eight tweet messages of
-// about 1.3 KB for one room, joined by "\n".
-func benchFrame() []byte {
+// benchFrame is a frame as the server coalesces it: eight tweet messages
+// of one form for one room, joined by "\n". A full message is about 1.3 KB,
+// a seq message about 90 bytes.
+func benchFrame(form tweetForm) []byte {
 	lines := make([]string, 8)
 	for i := range lines {
-		lines[i] = tweetLine("golang", uint64(100+i), ingested)
+		lines[i] = tweetLineAs(form, "golang", uint64(100+i), ingested)
 	}
 	return []byte(strings.Join(lines, "\n"))
 }
@@ -27,38 +28,50 @@ func benchClient() *client {
 }
 
 // BenchmarkParseFrame measures the hot path of a client: splitting a frame,
-// parsing each message, the loss accounting and the latency histogram.
-// The room's tally forgets the seqs before each frame, so that every
-// tweet counts as live and is timed, as in a run.
+// parsing each message, the loss accounting and the latency histogram,
+// for the full form (what a server that ignores -tweet sends) and the seq
+// form (the default). The room's tally forgets the seqs before each frame,
+// so that every tweet counts as live and is timed, as in a run.
 func BenchmarkParseFrame(b *testing.B) {
-	frame := benchFrame()
-	c := benchClient()
-	now := ingested.Add(time.Millisecond).UnixNano()
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		c.tallies[0].seen = false
-		c.handleFrame(frame, now)
+	for _, form := range []tweetForm{formFull, formSeq} {
+		b.Run(tweetForms[form], func(b *testing.B) {
+			frame := benchFrame(form)
+			c := benchClient()
+			now := ingested.Add(time.Millisecond).UnixNano()
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			for b.Loop() {
+				c.tallies[0].seen = false
+				c.handleFrame(frame, now)
+			}
+			s := &c.stats
+			if s.duplicates.Load() != 0 || s.fallbacks.Load() != 0 || s.untimed.Load() != 0 {
+				b.Fatalf("%d duplicates, %d fallbacks, %d untimed; want none: the benchmark must time live tweets on the fast path",
+					s.duplicates.Load(), s.fallbacks.Load(), s.untimed.Load())
+			}
+			b.ReportMetric(float64(8*b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
 	}
-	if got, want := c.stats.duplicates.Load(), uint64(0); got != want {
-		b.Fatalf("%d duplicates, want %d: the benchmark must time live tweets", got, want)
-	}
-	b.ReportMetric(float64(8*b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
 func TestParseFrameAllocations(t *testing.T) {
 	if raceEnabled() {
 		t.Skip("the race detector allocates on atomic operations' behalf")
 	}
-	frame := benchFrame()
-	c := benchClient()
-	now := ingested.Add(time.Millisecond).UnixNano()
-	next := func() {
-		c.tallies[0].seen = false
-		c.handleFrame(frame, now)
-	}
-	if got := testing.AllocsPerRun(100, next); got != 0 {
-		t.Errorf("handleFrame of 8 tweets: %v allocations, want 0", got)
+	for form := formFull; form < formCount; form++ {
+		frame := benchFrame(form)
+		c := benchClient()
+		now := ingested.Add(time.Millisecond).UnixNano()
+		next := func() {
+			c.tallies[0].seen = false
+			c.handleFrame(frame, now)
+		}
+		if got := testing.AllocsPerRun(100, next); got != 0 {
+			t.Errorf("handleFrame of 8 tweets in the %s form: %v allocations, want 0", tweetForms[form], got)
+		}
+		if got := c.stats.forms[form].Load(); got != 8*101 {
+			t.Errorf("%d tweets counted in the %s form, want %d", got, tweetForms[form], 8*101)
+		}
 	}
 }
 

@@ -10,14 +10,21 @@ import (
 	"time"
 )
 
-// tweetLine returns a tweet message in this server's layout, its card
+// tweetLine returns a tweet message in this server's full layout, its card
 // markup escaped as encoding/json escapes it, about 1.3 KB long.
 func tweetLine(room string, seq uint64, ingestedAt time.Time) string {
+	return tweetLineAs(formFull, room, seq, ingestedAt)
+}
+
+// tweetLineAs returns a tweet message in one of the forms -tweet asks for,
+// its keys in the order the protocol gives them.
+func tweetLineAs(form tweetForm, room string, seq uint64, ingestedAt time.Time) string {
 	id := fmt.Sprintf("m-1-%d", seq)
+	at := ingestedAt.UTC().Format("2006-01-02T15:04:05.000000000Z")
 	text := "Breaking: a report on " + room + " just dropped, and everyone is talking about it https://example.com/news/73830"
 	tweet := fmt.Sprintf(`{"id":%q,"source":"mock","author":{"handle":"emma_w","name":"Emma Wright"},"text":%q,`+
 		`"url":"https://example.com/mock/%s","lang":"en","created_at":"2026-11-26T01:33:30.768660226Z","ingested_at":%q}`,
-		id, text, id, ingestedAt.UTC().Format("2006-01-02T15:04:05.000000000Z"))
+		id, text, id, at)
 	card := `<li class="card" data-testid="card" data-id="` + id + `" data-source="mock"><article>` +
 		`<header class="card-head"><span class="avatar initials" data-testid="card-avatar" aria-hidden="true">EW</span> ` +
 		`<span class="byline"><span class="name" data-testid="card-name">Emma Wright</span> ` +
@@ -26,7 +33,16 @@ func tweetLine(room string, seq uint64, ingestedAt time.Time) string {
 		`<a class="link" href="https://example.com/news/73830" rel="noopener noreferrer nofollow" target="_blank">https://example.com/news/73830</a></p>` +
 		`<footer class="card-foot"><time data-testid="card-time" datetime="2026-11-26T01:33:30Z">Nov 26, 01:33 UTC</time></footer></article></li>`
 	html, _ := json.Marshal(card)
-	return fmt.Sprintf(`{"type":"tweet","room":%q,"seq":%d,"matched":[%q],"tweet":%s,"html":%s}`, room, seq, room, tweet, html)
+	head := fmt.Sprintf(`{"type":"tweet","room":%q,"seq":%d`, room, seq)
+	switch form {
+	case formSeq:
+		return head + fmt.Sprintf(`,"ingested_at":%q}`, at)
+	case formCard:
+		return head + `,"html":` + string(html) + `}`
+	case formData:
+		return head + fmt.Sprintf(`,"matched":[%q],"tweet":%s}`, room, tweet)
+	}
+	return head + fmt.Sprintf(`,"matched":[%q],"tweet":%s,"html":%s}`, room, tweet, html)
 }
 
 var ingested = time.Date(2026, 11, 26, 1, 33, 30, 768669199, time.UTC)
@@ -52,34 +68,64 @@ func TestParseMessage(t *testing.T) {
 		want message // trends compared apart
 	}{
 		{
-			name: "a tweet in the server's layout takes the fast path",
+			name: "a tweet in the server's full layout takes the fast path",
 			line: tweetLine("golang", 41, ingested),
-			want: message{kind: kindTweet, room: []byte("golang"), seq: 41, ingestedAt: ns},
+			want: message{kind: kindTweet, room: []byte("golang"), seq: 41, form: formFull, ingestedAt: ns},
+		},
+		{
+			name: "the seq form takes the fast path, ingested_at at the top level",
+			line: tweetLineAs(formSeq, "golang", 41, ingested),
+			want: message{kind: kindTweet, room: []byte("golang"), seq: 41, form: formSeq, ingestedAt: ns},
+		},
+		{
+			name: "the data form takes the fast path",
+			line: tweetLineAs(formData, "golang", 41, ingested),
+			want: message{kind: kindTweet, room: []byte("golang"), seq: 41, form: formData, ingestedAt: ns},
+		},
+		{
+			name: "the card form takes the fast path, and has no time",
+			line: tweetLineAs(formCard, "golang", 41, ingested),
+			want: message{kind: kindTweet, room: []byte("golang"), seq: 41, form: formCard},
+		},
+		{
+			name: "a card whose markup spells ingested_at has no time",
+			line: `{"type":"tweet","room":"go","seq":7,"html":"\u003cp\u003e\",\"ingested_at\":\"2026-11-26T01:33:30.768669199Z\"\u003c/p\u003e"}`,
+			want: message{kind: kindTweet, room: []byte("go"), seq: 7, form: formCard},
+		},
+		{
+			name: "the seq form with a field after ingested_at falls back",
+			line: `{"type":"tweet","room":"go","seq":8,"ingested_at":"2026-11-26T01:33:30.768669199Z","x":1}`,
+			want: message{kind: kindTweet, room: []byte("go"), seq: 8, form: formSeq, ingestedAt: ns, fallback: true},
+		},
+		{
+			name: "a tweet with only room and seq falls back, and has no time",
+			line: `{"type":"tweet","room":"go","seq":9}`,
+			want: message{kind: kindTweet, room: []byte("go"), seq: 9, form: formOther, fallback: true},
 		},
 		{
 			name: "a tweet with its keys in another order falls back to encoding/json",
 			line: `{"room":"golang","seq":41,"type":"tweet","html":"<b>","tweet":{"ingested_at":"2026-11-26T01:33:30.768669199Z","id":"x"}}`,
-			want: message{kind: kindTweet, room: []byte("golang"), seq: 41, ingestedAt: ns, fallback: true},
+			want: message{kind: kindTweet, room: []byte("golang"), seq: 41, form: formFull, ingestedAt: ns, fallback: true},
 		},
 		{
 			name: "a room with an escape falls back",
 			line: `{"type":"tweet","room":"caf\u00e9","seq":2,"matched":[],"tweet":{"ingested_at":"2026-11-26T01:33:30.768669199Z"},"html":""}`,
-			want: message{kind: kindTweet, room: []byte("café"), seq: 2, ingestedAt: ns, fallback: true},
+			want: message{kind: kindTweet, room: []byte("café"), seq: 2, form: formFull, ingestedAt: ns, fallback: true},
 		},
 		{
 			name: "text that spells a key cannot fake ingested_at",
 			line: `{"type":"tweet","room":"go","seq":3,"matched":["go"],"tweet":{"text":"\"ingested_at\":\"1999-01-01T00:00:00.000000000Z\"","ingested_at":"2026-11-26T01:33:30.768669199Z"},"html":""}`,
-			want: message{kind: kindTweet, room: []byte("go"), seq: 3, ingestedAt: ns},
+			want: message{kind: kindTweet, room: []byte("go"), seq: 3, form: formFull, ingestedAt: ns},
 		},
 		{
 			name: "a timestamp with an offset is parsed by time.Parse",
 			line: `{"type":"tweet","room":"go","seq":4,"matched":["go"],"tweet":{"ingested_at":"2026-11-26T02:33:30.768669199+01:00"},"html":""}`,
-			want: message{kind: kindTweet, room: []byte("go"), seq: 4, ingestedAt: ns, fallback: true},
+			want: message{kind: kindTweet, room: []byte("go"), seq: 4, form: formFull, ingestedAt: ns, fallback: true},
 		},
 		{
 			name: "a tweet without ingested_at has no time",
 			line: `{"type":"tweet","room":"go","seq":5,"matched":["go"],"tweet":{"id":"x"},"html":""}`,
-			want: message{kind: kindTweet, room: []byte("go"), seq: 5, fallback: true},
+			want: message{kind: kindTweet, room: []byte("go"), seq: 5, form: formFull, fallback: true},
 		},
 		{
 			name: "a skipped message in the server's layout takes the fast path",
@@ -125,8 +171,35 @@ func TestParseMessage(t *testing.T) {
 	}
 }
 
+func TestParseMessageFastPathReadsWhatEncodingJSONReads(t *testing.T) {
+	for form := formFull; form < formCount; form++ {
+		for _, room := range []string{"golang", "#webdev", "two words"} {
+			line := []byte(tweetLineAs(form, room, 12345, ingested))
+			t.Run(tweetForms[form]+" "+room, func(t *testing.T) {
+				var fast, slow message
+				if err := parseMessage(line, &fast); err != nil {
+					t.Fatalf("parseMessage: %v", err)
+				}
+				if fast.fallback {
+					t.Errorf("the %s form took the slow path", tweetForms[form])
+				}
+				if err := parseSlow(line, &slow); err != nil {
+					t.Fatalf("parseSlow: %v", err)
+				}
+				slow.fallback = false
+				if !equalMessages(fast, slow) {
+					t.Errorf("fast path read\n%+v\nencoding/json\n%+v", fast, slow)
+				}
+				if fast.form != form {
+					t.Errorf("form %s, want %s", tweetForms[fast.form], tweetForms[form])
+				}
+			})
+		}
+	}
+}
+
 func equalMessages(a, b message) bool {
-	return a.kind == b.kind && string(a.room) == string(b.room) && a.seq == b.seq &&
+	return a.kind == b.kind && string(a.room) == string(b.room) && a.seq == b.seq && a.form == b.form &&
 		a.fromSeq == b.fromSeq && a.toSeq == b.toSeq && a.count == b.count &&
 		a.ingestedAt == b.ingestedAt && a.fallback == b.fallback && a.code == b.code &&
 		slices.Equal(a.trends, b.trends)
@@ -156,6 +229,8 @@ func TestParseMessageRejectsWhatIsNotAMessage(t *testing.T) {
 		"a truncated tweet":          full[:len(full)/2],
 		"a tweet cut in its seq":     `{"type":"tweet","room":"golang","seq":4`,
 		"a seq that is not a number": `{"type":"tweet","room":"golang","seq":"4","tweet":{}}`,
+		"a seq form cut in its time": `{"type":"tweet","room":"golang","seq":4,"ingested_at":"2026-11`,
+		"a card cut in its markup":   `{"type":"tweet","room":"golang","seq":4,"html":"<p>}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var m message

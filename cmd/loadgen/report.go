@@ -26,6 +26,8 @@ type totals struct {
 	malformed      uint64
 	untimed        uint64
 	strays         uint64
+	forms          [formCount]uint64
+	wireBytes      uint64
 }
 
 func (t *totals) add(s *clientStats) {
@@ -41,6 +43,10 @@ func (t *totals) add(s *clientStats) {
 	t.malformed += s.malformed.Load()
 	t.untimed += s.untimed.Load()
 	t.strays += s.strays.Load()
+	t.wireBytes += s.wireBytes.Load()
+	for f := range t.forms {
+		t.forms[f] += s.forms[f].Load()
+	}
 }
 
 // tally sums every client's counters, fast and slow apart. With latency,
@@ -71,10 +77,16 @@ func collect(clients []*client, latency bool) tally {
 
 // report is the final result, as the JSON line prints it.
 type report struct {
-	URL       string       `json:"url"`
-	Clients   clientCounts `json:"clients"`
-	Rooms     int          `json:"rooms"`
-	PerClient int          `json:"per_client"`
+	// URL is the endpoint as dialled, with the -tweet form in its query.
+	URL string `json:"url"`
+	// Tweet is the form asked for; TweetForms counts the tweet messages
+	// of the run, backlog included, by the form they came in: full only,
+	// whatever was asked, from a server that does not know the parameter.
+	Tweet      string            `json:"tweet"`
+	TweetForms map[string]uint64 `json:"tweet_forms"`
+	Clients    clientCounts      `json:"clients"`
+	Rooms      int               `json:"rooms"`
+	PerClient  int               `json:"per_client"`
 	// ConnectS is the time from start until every client had joined (or
 	// failed): when the window started.
 	ConnectS float64 `json:"connect_s"`
@@ -90,6 +102,17 @@ type report struct {
 	Errors         map[string]uint64 `json:"errors"`
 	ErrorsTotal    uint64            `json:"errors_total"`
 	ParseFallbacks uint64            `json:"parse_fallbacks"`
+	// WireBytes counts what the clients read from their sockets over the
+	// run, WireBytesWindow within the window; WireBytesPerDelivery divides
+	// the window's bytes by its deliveries, fast and slow, so it includes
+	// frame headers and the messages that are not tweets.
+	WireBytes            uint64  `json:"wire_bytes"`
+	WireBytesWindow      uint64  `json:"wire_bytes_window"`
+	WireBytesPerDelivery float64 `json:"wire_bytes_per_delivery"`
+	// Compress says whether permessage-deflate was offered, and
+	// CompressedConns how many handshakes accepted it.
+	Compress        bool  `json:"compress"`
+	CompressedConns int64 `json:"compressed_conns"`
 	// CPUPct is this process's user+sys CPU time over the window's wall
 	// time, in percent of one core; CPUPctRun is the same over the run.
 	CPUPct    float64 `json:"loadgen_cpu_pct"`
@@ -178,8 +201,13 @@ func writeTable(w io.Writer, r *report) {
 		window += ", cut short"
 	}
 	fmt.Fprintf(w, "connected and joined in %.1fs, %s\n", r.ConnectS, window)
-	fmt.Fprintf(w, "clients: %d asked, %d connected, %d joined, %d slow\n\n",
+	fmt.Fprintf(w, "clients: %d asked, %d connected, %d joined, %d slow\n",
 		r.Clients.Asked, r.Clients.Connected, r.Clients.Joined, r.Clients.Slow)
+	fmt.Fprintf(w, "tweets: the %s form asked for, %s received\n", r.Tweet, formSummary(r.TweetForms))
+	if r.TweetForms[r.Tweet] == 0 && r.TweetForms["full"] > 0 {
+		fmt.Fprintln(w, "  the server sent full tweets: it does not know ?tweet=")
+	}
+	fmt.Fprintln(w)
 
 	groups := []groupReport{r.Fast}
 	header := fmt.Sprintf("%-*s%*s", labelWidth, "", cellWidth, "fast clients")
@@ -195,9 +223,13 @@ func writeTable(w io.Writer, r *report) {
 		}
 		fmt.Fprintln(w)
 	}
+	untimable := r.cardsOnly()
 	latency := func(v func(l latencyReport) float64) func(g groupReport) string {
 		return func(g groupReport) string {
-			if g.Latency.Samples == 0 {
+			switch {
+			case g.Latency.Samples == 0 && untimable:
+				return "n/a"
+			case g.Latency.Samples == 0:
 				return "-"
 			}
 			return strconv.FormatFloat(v(g.Latency), 'f', 3, 64) + " ms"
@@ -220,6 +252,10 @@ func writeTable(w io.Writer, r *report) {
 		return commas(g.BacklogGaps) + " / " + commas(g.BacklogSkipped)
 	})
 
+	if untimable {
+		fmt.Fprintln(w, "latency n/a: card messages carry no ingested_at, so -tweet card measures no latency")
+	}
+
 	if len(r.Errors) == 0 {
 		fmt.Fprintln(w, "\nerrors: none")
 	} else {
@@ -231,6 +267,17 @@ func writeTable(w io.Writer, r *report) {
 		_ = tw.Flush()
 	}
 	fmt.Fprintf(w, "parse fallbacks: %s\n", commas(r.ParseFallbacks))
+	fmt.Fprintf(w, "wire bytes: %s per delivery in the window, %s in the run\n",
+		commas(uint64(r.WireBytesPerDelivery+0.5)), commas(r.WireBytes))
+	switch {
+	case r.Compress:
+		fmt.Fprintf(w, "compression: offered, %s of %s connections negotiated permessage-deflate\n",
+			commas(uint64(r.CompressedConns)), commas(uint64(r.Clients.Connected)))
+	case r.CompressedConns > 0:
+		fmt.Fprintf(w, "compression: not offered, yet %s connections negotiated it\n", commas(uint64(r.CompressedConns)))
+	default:
+		fmt.Fprintln(w, "compression: not offered (-compress)")
+	}
 	fmt.Fprintf(w, "loadgen CPU: %.0f%% of one core in the window, %.0f%% over the run (user+sys / wall)\n",
 		r.CPUPct, r.CPUPctRun)
 	if r.CPUPct >= 90 {
@@ -238,14 +285,37 @@ func writeTable(w io.Writer, r *report) {
 	}
 }
 
-// writeJSON prints the report as one line.
-func writeJSON(w io.Writer, r *report) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
+// cardsOnly reports whether every tweet of the run came as a card, which
+// carries no time to measure a latency from.
+func (r *report) cardsOnly() bool {
+	for form, n := range r.TweetForms {
+		if form != "card" && n > 0 {
+			return false
+		}
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
+	return r.TweetForms["card"] > 0
+}
+
+// formSummary lists the tweets received by form, in the order of -tweet's
+// help: "full 1,200, seq 3".
+func formSummary(forms map[string]uint64) string {
+	var parts []string
+	for _, name := range tweetForms {
+		if n := forms[name]; n > 0 {
+			parts = append(parts, name+" "+commas(n))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeJSON prints the report as one line, the URL's & as it is.
+func writeJSON(w io.Writer, r *report) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
 }
 
 // commas writes n with thousands separators.

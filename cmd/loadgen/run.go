@@ -73,11 +73,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteBufferSize:  1 << 10,
 		WriteBufferPool:  &sync.Pool{},
 		HandshakeTimeout: handshakeTimeout,
-		// Compression stays off (EnableCompression false): inflating every
-		// frame would cost this process more than the server.
+		// Off unless asked: inflating every frame costs this process more
+		// than deflating costs the server, which deflates once a frame.
+		EnableCompression: cfg.compress,
 	}
 
-	rooms, err := chooseRooms(ctx, cfg, dialer, header)
+	endpoint := cfg.endpoint()
+	rooms, err := chooseRooms(ctx, cfg, endpoint, dialer, header)
 	if err != nil {
 		return setupError{err}
 	}
@@ -116,7 +118,7 @@ loop:
 			due := min(cfg.clients, int(cfg.connectRate*now.Sub(start).Seconds())+1)
 			for ; started < due; started++ {
 				c := clients[started]
-				wg.Go(func() { c.run(clientsCtx, dialer, cfg.url, header) })
+				wg.Go(func() { c.run(clientsCtx, dialer, endpoint, header) })
 			}
 			switch {
 			case !measuring && (f.settled.Load() == int64(cfg.clients) || now.After(setupDeadline)):
@@ -145,7 +147,7 @@ loop:
 	waitClients(&wg, stderr)
 
 	if f.connected.Load() == 0 {
-		return setupError{fmt.Errorf("no client could connect to %s%s", cfg.url, errorSummary(f.errors.snapshot()))}
+		return setupError{fmt.Errorf("no client could connect to %s%s", endpoint, errorSummary(f.errors.snapshot()))}
 	}
 	if f.joined.Load() == 0 {
 		return setupError{fmt.Errorf("no client could join its rooms%s", errorSummary(f.errors.snapshot()))}
@@ -190,6 +192,7 @@ type window struct {
 	cpuStart, cpuEnd     time.Duration
 	fastStart, slowStart uint64
 	fastEnd, slowEnd     uint64
+	wireStart, wireEnd   uint64
 	warmup               time.Duration
 }
 
@@ -197,7 +200,8 @@ func (w *window) open(now time.Time, warmup time.Duration, f *fleet, clients []*
 	t := collect(clients, false)
 	w.start, w.cpuStart, w.warmup = now, cpuTime(), warmup
 	w.fastStart, w.slowStart = t.fast.deliveries, t.slow.deliveries
-	w.end, w.fastEnd, w.slowEnd = now, w.fastStart, w.slowStart
+	w.wireStart = t.fast.wireBytes + t.slow.wireBytes
+	w.end, w.fastEnd, w.slowEnd, w.wireEnd = now, w.fastStart, w.slowStart, w.wireStart
 	f.measureFrom.Store(now.Add(warmup).UnixNano())
 }
 
@@ -206,12 +210,14 @@ func (w *window) close(now time.Time, f *fleet, clients []*client) {
 	t := collect(clients, false)
 	w.end, w.cpuEnd = now, cpuTime()
 	w.fastEnd, w.slowEnd = t.fast.deliveries, t.slow.deliveries
+	w.wireEnd = t.fast.wireBytes + t.slow.wireBytes
 }
 
 func (w *window) report(cfg config, f *fleet, t tally) *report {
 	d := w.end.Sub(w.start)
 	r := &report{
-		URL: cfg.url,
+		URL:   cfg.endpoint(),
+		Tweet: cfg.tweet,
 		Clients: clientCounts{
 			Asked: cfg.clients, Connected: f.connected.Load(), Joined: f.joined.Load(), Slow: cfg.slow,
 		},
@@ -240,6 +246,18 @@ func (w *window) report(cfg config, f *fleet, t tally) *report {
 		r.ErrorsTotal += n
 	}
 	r.ParseFallbacks = t.fast.fallbacks + t.slow.fallbacks
+	r.Compress, r.CompressedConns = cfg.compress, f.compressed.Load()
+	r.WireBytes = t.fast.wireBytes + t.slow.wireBytes
+	r.WireBytesWindow = w.wireEnd - w.wireStart
+	if n := r.Fast.Deliveries + r.Slow.Deliveries; n > 0 {
+		r.WireBytesPerDelivery = float64(r.WireBytesWindow) / float64(n)
+	}
+	r.TweetForms = map[string]uint64{}
+	for form, n := range t.fast.forms {
+		if n += t.slow.forms[form]; n > 0 {
+			r.TweetForms[tweetForms[form]] = n
+		}
+	}
 	return r
 }
 
@@ -268,11 +286,11 @@ func roomsFor(i, per int, rooms []string) []string {
 // chooseRooms returns the -rooms rooms of the run: from -room-names or the
 // server's trend list, then custom trends load-0001, load-0002, ... to make
 // up the number.
-func chooseRooms(ctx context.Context, cfg config, dialer *websocket.Dialer, header http.Header) ([]string, error) {
+func chooseRooms(ctx context.Context, cfg config, url string, dialer *websocket.Dialer, header http.Header) ([]string, error) {
 	names := cfg.roomNames
 	if len(names) == 0 {
 		var err error
-		if names, err = fetchTrends(ctx, dialer, cfg.url, header); err != nil {
+		if names, err = fetchTrends(ctx, dialer, url, header); err != nil {
 			return nil, err
 		}
 	}

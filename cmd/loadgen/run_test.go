@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,10 +31,18 @@ type fakeServer struct {
 	refuse string
 	// origin is the Origin a client must send; empty accepts any.
 	origin string
+	// fullOnly makes it a server that does not know ?tweet= and sends
+	// every tweet in the full form.
+	fullOnly bool
+	// compress accepts permessage-deflate when a client offers it.
+	compress bool
 
-	mu         sync.Mutex
-	joins      []string // rooms joined, in order
-	closeCodes []int    // close codes the clients sent
+	mu    sync.Mutex
+	joins []string // rooms joined, in order
+	// closes receives the close code each connection sent, 0 for none:
+	// a handler sends it after gorilla answered the close, so possibly
+	// after the client, and the run, are done.
+	closes chan int
 }
 
 // The sequence each member of a room receives after the pause: seqs 1 to
@@ -46,9 +56,9 @@ const (
 	fakePause = 300 * time.Millisecond
 )
 
-func (s *fakeServer) sequence(room string) [][]byte {
+func (s *fakeServer) sequence(room string, form tweetForm) [][]byte {
 	at := time.Now().Add(-time.Millisecond)
-	tw := func(seq uint64) string { return tweetLine(room, seq, at) }
+	tw := func(seq uint64) string { return tweetLineAs(form, room, seq, at) }
 	return [][]byte{
 		[]byte(strings.Join([]string{tw(1), tw(2), tw(3)}, "\n")),
 		[]byte(tw(5) + "\n" + fmt.Sprintf(`{"type":"skipped","room":%q,"from_seq":6,"to_seq":8,"count":3}`, room)),
@@ -57,9 +67,12 @@ func (s *fakeServer) sequence(room string) [][]byte {
 }
 
 func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool {
-		return s.origin == "" || r.Header.Get("Origin") == s.origin
-	}}
+	up := websocket.Upgrader{
+		CheckOrigin: func(r *http.Request) bool {
+			return s.origin == "" || r.Header.Get("Origin") == s.origin
+		},
+		EnableCompression: s.compress,
+	}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		return
@@ -90,7 +103,11 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		_ = conn.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"joined","room":%q,"epoch":"e1","seq":0,"members":1}`, join.Room))
 		time.Sleep(fakePause)
-		for _, frame := range s.sequence(join.Room) {
+		form := formFull
+		if i := slices.Index(tweetForms[:], r.URL.Query().Get("tweet")); i > 0 && !s.fullOnly {
+			form = tweetForm(i)
+		}
+		for _, frame := range s.sequence(join.Room, form) {
 			_ = conn.WriteMessage(websocket.TextMessage, frame)
 		}
 	}
@@ -108,13 +125,31 @@ func (s *fakeServer) closed(err error) {
 	if errors.As(err, &ce) {
 		code = ce.Code
 	}
-	s.mu.Lock()
-	s.closeCodes = append(s.closeCodes, code)
-	s.mu.Unlock()
+	s.closes <- code
+}
+
+// closeCodes waits for n connections to have closed, 5 s at most, and
+// returns the codes they sent.
+func (s *fakeServer) closeCodes(t *testing.T, n int) []int {
+	t.Helper()
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	var codes []int
+	for len(codes) < n {
+		select {
+		case code := <-s.closes:
+			codes = append(codes, code)
+		case <-timeout.C:
+			t.Errorf("%d connections closed within 5 s, want %d", len(codes), n)
+			return codes
+		}
+	}
+	return codes
 }
 
 // start serves s on 127.0.0.1 and returns its WebSocket URL.
 func (s *fakeServer) start(t *testing.T) string {
+	s.closes = make(chan int, 1000) // more than any test's connections
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
@@ -177,11 +212,12 @@ func TestRunCountsDeliveriesAndLossAgainstAServer(t *testing.T) {
 	// Client i joins room i mod 3; the third room is made up, since the
 	// server has only two trends.
 	fake.mu.Lock()
-	joins, codes := slices.Sorted(slices.Values(fake.joins)), fake.closeCodes
+	joins := slices.Sorted(slices.Values(fake.joins))
 	fake.mu.Unlock()
 	if want := []string{"golang", "golang", "load-0001", "rust"}; !slices.Equal(joins, want) {
 		t.Errorf("the server saw joins for %q, want %q", joins, want)
 	}
+	codes := fake.closeCodes(t, 5)
 	if len(codes) != 5 || slices.ContainsFunc(codes, func(c int) bool { return c != websocket.CloseNormalClosure }) {
 		t.Errorf("close codes the server got: %v; want 1000 from the trend probe and each of the 4 clients", codes)
 	}
@@ -193,6 +229,105 @@ func TestRunCountsDeliveriesAndLossAgainstAServer(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "measuring") {
 		t.Errorf("no progress line on stderr:\n%s", stderr)
+	}
+}
+
+func TestRunAsksForTheTweetForm(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		tweet    string
+		fullOnly bool
+		// forms is the report's tweet_forms; timed, whether latency was
+		// measured; and note, a line the table must have.
+		forms map[string]uint64
+		timed bool
+		note  string
+	}{
+		{"the seq form is timed", "seq", false, map[string]uint64{"seq": 2 * fakeLive}, true, "the seq form asked for, seq 12 received"},
+		{"the data form is timed", "data", false, map[string]uint64{"data": 2 * fakeLive}, true, "data 12 received"},
+		{"cards measure no latency", "card", false, map[string]uint64{"card": 2 * fakeLive}, false, "latency n/a: card messages carry no ingested_at"},
+		{"a server that does not know the parameter sends full", "seq", true, map[string]uint64{"full": 2 * fakeLive}, true, "the server sent full tweets: it does not know ?tweet="},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeServer{t: t, trends: []string{"golang", "rust"}, fullOnly: tt.fullOnly}
+			r, stdout, stderr, err := runLoad(t, "-url", fake.start(t)+"?keep=1", "-tweet", tt.tweet, "-clients", "2", "-rooms", "2",
+				"-duration", "1s", "-warmup", "0s", "-connect-rate", "1000")
+			if err != nil {
+				t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
+			}
+			if !maps.Equal(r.TweetForms, tt.forms) || r.Tweet != tt.tweet {
+				t.Errorf("tweet %q, tweet_forms %v; want %q and %v", r.Tweet, r.TweetForms, tt.tweet, tt.forms)
+			}
+			if !strings.Contains(r.URL, "tweet="+tt.tweet) || !strings.Contains(r.URL, "keep=1") {
+				t.Errorf("url %s, want tweet=%s beside keep=1", r.URL, tt.tweet)
+			}
+			if got := r.Fast.Latency.Samples > 0; got != tt.timed {
+				t.Errorf("%d latency samples; want some: %v", r.Fast.Latency.Samples, tt.timed)
+			}
+			if r.ErrorsTotal != 0 || r.ParseFallbacks != 0 || r.Fast.DeliveriesRun != 2*fakeLive {
+				t.Errorf("errors %v, %d fallbacks, %d deliveries; want none, none and %d", r.Errors, r.ParseFallbacks, r.Fast.DeliveriesRun, 2*fakeLive)
+			}
+			if !strings.Contains(stdout, tt.note) {
+				t.Errorf("the table lacks %q:\n%s", tt.note, stdout)
+			}
+		})
+	}
+}
+
+func TestRunCountsWireBytesAndCompression(t *testing.T) {
+	fake := &fakeServer{t: t, trends: []string{"golang", "rust"}, compress: true}
+	url := fake.start(t)
+	load := func(extra ...string) *report {
+		t.Helper()
+		args := append([]string{"-url", url, "-tweet", "full", "-clients", "4", "-rooms", "2",
+			"-duration", "1s", "-warmup", "0s", "-connect-rate", "1000"}, extra...)
+		r, _, stderr, err := runLoad(t, args...)
+		if err != nil {
+			t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
+		}
+		if r.Fast.DeliveriesRun != 4*fakeLive || r.Fast.Lost != 4*fakeLost || r.ErrorsTotal != 0 {
+			t.Fatalf("%d deliveries, %d lost, errors %v; want %d, %d and none",
+				r.Fast.DeliveriesRun, r.Fast.Lost, r.Errors, 4*fakeLive, 4*fakeLost)
+		}
+		return r
+	}
+	plain := load()
+	deflated := load("-compress")
+
+	if plain.Compress || plain.CompressedConns != 0 || !deflated.Compress || deflated.CompressedConns != 4 {
+		t.Errorf("compressed connections: %d without -compress, %d of 4 with it", plain.CompressedConns, deflated.CompressedConns)
+	}
+	// Each client reads at least its tweets' payloads, as sent.
+	payload := uint64(0)
+	for _, frame := range fake.sequence("golang", formFull) {
+		payload += uint64(len(frame))
+	}
+	if plain.WireBytes < 4*payload {
+		t.Errorf("%d wire bytes uncompressed, less than the %d of the tweets alone", plain.WireBytes, 4*payload)
+	}
+	if deflated.WireBytes >= plain.WireBytes/2 {
+		t.Errorf("%d wire bytes compressed against %d plain: the full tweets should deflate to less than half",
+			deflated.WireBytes, plain.WireBytes)
+	}
+	for _, r := range []*report{plain, deflated} {
+		window := r.Fast.Deliveries + r.Slow.Deliveries
+		if r.WireBytesWindow > r.WireBytes || (window > 0) != (r.WireBytesPerDelivery > 0) ||
+			math.Abs(r.WireBytesPerDelivery*float64(window)-float64(r.WireBytesWindow)) > 1 {
+			t.Errorf("%d wire bytes in the window of %d in the run, %.1f per delivery for %d deliveries: they do not add up",
+				r.WireBytesWindow, r.WireBytes, r.WireBytesPerDelivery, window)
+		}
+	}
+}
+
+func TestEndpointAddsTheTweetForm(t *testing.T) {
+	for _, tt := range []struct{ url, tweet, want string }{
+		{"ws://127.0.0.1:8080/ws", "seq", "ws://127.0.0.1:8080/ws?tweet=seq"},
+		{"ws://127.0.0.1:8080/ws?debug=1", "card", "ws://127.0.0.1:8080/ws?debug=1&tweet=card"},
+		{"ws://127.0.0.1:8080/ws?tweet=full", "full", "ws://127.0.0.1:8080/ws?tweet=full"},
+	} {
+		if got := (config{url: tt.url, tweet: tt.tweet}).endpoint(); got != tt.want {
+			t.Errorf("endpoint of %s with -tweet %s = %s, want %s", tt.url, tt.tweet, got, tt.want)
+		}
 	}
 }
 
@@ -235,7 +370,7 @@ func TestRunFlags(t *testing.T) {
 		if err := run(context.Background(), []string{"loadgen", "-h"}, &stdout, new(bytes.Buffer)); err != nil {
 			t.Fatalf("run -h = %v, want nil", err)
 		}
-		for _, want := range []string{"-connect-rate", "-room-names", "-slow", "-warmup", "Reading the report", "loadgen CPU"} {
+		for _, want := range []string{"-connect-rate", "-room-names", "-slow", "-tweet", "-warmup", "Reading the report", "loadgen CPU"} {
 			if !strings.Contains(stdout.String(), want) {
 				t.Errorf("-h lacks %q", want)
 			}
@@ -252,6 +387,8 @@ func TestRunFlags(t *testing.T) {
 		{"more slow clients than clients", []string{"-clients", "2", "-slow", "3"}},
 		{"a warm-up as long as the window", []string{"-duration", "2s", "-warmup", "2s"}},
 		{"a connect rate of zero", []string{"-connect-rate", "0"}},
+		{"a tweet form the protocol lacks", []string{"-tweet", "lean"}},
+		{"a tweet form in -url that -tweet contradicts", []string{"-url", "ws://127.0.0.1:8080/ws?tweet=card"}},
 	} {
 		t.Run(tt.name+" is a usage error", func(t *testing.T) {
 			err := run(context.Background(), append([]string{"loadgen"}, tt.args...), new(bytes.Buffer), new(bytes.Buffer))

@@ -311,6 +311,9 @@ func chooseRooms(ctx context.Context, cfg config, url string, dialer *websocket.
 	if err != nil {
 		return nil, setupError{err}
 	}
+	if len(announced) == 0 {
+		return nil, setupError{errors.New("the server has no trends: give -room-names")}
+	}
 	names := make([]string, 0, len(announced))
 	for _, custom := range []bool{false, true} {
 		for _, t := range announced {
@@ -398,9 +401,6 @@ func fetchTrends(ctx context.Context, dialer *websocket.Dialer, url string, head
 			trends, err := parseTrendList(line)
 			if err != nil {
 				return nil, fmt.Errorf("reading the trend list from %s (or give -room-names): %w", url, err)
-			}
-			if len(trends) == 0 {
-				return nil, errors.New("the server has no trends: give -room-names")
 			}
 			return trends, nil
 		}

@@ -478,6 +478,22 @@ func TestRunTakesItsRoomsFromTheServer(t *testing.T) {
 	})
 }
 
+func TestRunAgainstAServerWithoutTrends(t *testing.T) {
+	fake := &fakeServer{t: t}
+	url := fake.start(t)
+	_, _, _, err := runLoad(t, "-url", url, "-clients", "1", "-duration", "1s", "-warmup", "0s")
+	if !errors.As(err, new(setupError)) || !strings.Contains(err.Error(), "has no trends: give -room-names") {
+		t.Errorf("run = %v, want a setup error that asks for -room-names", err)
+	}
+	_, _, stderr, err := runLoad(t, "-url", url, "-room-names", "golang", "-clients", "1", "-duration", "1s", "-warmup", "0s")
+	if err != nil {
+		t.Fatalf("run -room-names golang: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "does not have golang") {
+		t.Errorf("no warning that golang becomes a custom trend:\n%s", stderr)
+	}
+}
+
 func TestRoomsSpreadEvenly(t *testing.T) {
 	for _, tt := range []struct {
 		name                string

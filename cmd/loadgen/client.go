@@ -33,9 +33,15 @@ const (
 	// message with thousands of trends still fits; a larger frame ends the
 	// connection and is counted.
 	readLimit = 8 << 20
-	// firstBufSize is each client's frame buffer at start; it doubles when
-	// a frame does not fit, so idle clients stay small.
-	firstBufSize = 4 << 10
+	// frameBufSize is the buffer a client reads a frame into, lent by
+	// frameBufs for that frame only: the server's frames are at most 64
+	// KiB, so one read takes what the connection's own 16 KiB buffer did
+	// not, and idle clients hold none. A frame is read in pieces of at most
+	// this size, each piece's complete lines handled as it comes; the
+	// buffer grows only for a counted message longer than itself, far
+	// above the 1.1 KB of a full tweet (the trend list, 60 KB for 100
+	// trends, is not counted).
+	frameBufSize = 64 << 10
 	// tallyMapMin is the number of rooms from which a client finds a room's
 	// tally in a map rather than by scanning a short slice.
 	tallyMapMin = 8
@@ -103,7 +109,6 @@ type client struct {
 	tallies []roomTally
 	byName  map[string]int // index into tallies, once there are tallyMapMin rooms
 	msg     message
-	buf     []byte
 	answers int  // joins answered, with joined or an error
 	settled bool // reported to fleet.settled
 }
@@ -207,11 +212,9 @@ func (c *client) readLoop(ctx context.Context, conn *websocket.Conn) error {
 		if err != nil {
 			return err
 		}
-		n, err := c.readFrame(r)
-		if err != nil {
+		if err := c.readFrame(r); err != nil {
 			return err
 		}
-		c.handleFrame(c.buf[:n], time.Now().UnixNano())
 		if c.slow && ctx.Err() == nil {
 			pause.Reset(slowPause)
 			select {
@@ -223,25 +226,65 @@ func (c *client) readLoop(ctx context.Context, conn *websocket.Conn) error {
 	}
 }
 
-// readFrame reads a whole frame into the client's buffer, growing it only
-// when a frame does not fit.
-func (c *client) readFrame(r io.Reader) (int, error) {
-	if c.buf == nil {
-		c.buf = make([]byte, firstBufSize)
-	}
-	n := 0
-	for {
-		if n == len(c.buf) {
-			c.buf = slices.Grow(c.buf, len(c.buf))
-			c.buf = c.buf[:cap(c.buf)]
+// frameBufs holds the buffers that clients read frames into, each a
+// *[]byte of frameBufSize.
+var frameBufs = sync.Pool{New: func() any {
+	b := make([]byte, frameBufSize)
+	return &b
+}}
+
+// readFrame reads one frame through a buffer from frameBufs and accounts
+// for each piece's complete lines as soon as it is read, timed by that
+// read. A line that does not fit is either of a type that is not counted,
+// and dropped up to its end unread, or makes the buffer grow.
+func (c *client) readFrame(r io.Reader) error {
+	bp := frameBufs.Get().(*[]byte)
+	buf := *bp
+	defer func() {
+		if len(buf) == frameBufSize { // a grown one goes to the collector
+			frameBufs.Put(bp)
 		}
-		k, err := r.Read(c.buf[n:])
-		n += k
+	}()
+	var now int64
+	held := 0         // bytes of a line begun, at the start of buf
+	skipping := false // in a line that is not counted, held is 0
+	for {
+		k, err := r.Read(buf[held:])
+		if k > 0 {
+			now = time.Now().UnixNano()
+			// Only the fresh bytes are searched: the held ones have no '\n'.
+			lines, fresh := buf[:held+k], buf[held:held+k]
+			if skipping {
+				if i := bytes.IndexByte(fresh, '\n'); i < 0 {
+					fresh = nil
+				} else {
+					fresh, skipping = fresh[i+1:], false
+				}
+				lines = fresh
+			}
+			if last := bytes.LastIndexByte(fresh, '\n'); last >= 0 {
+				end := len(lines) - len(fresh) + last
+				c.handleFrame(lines[:end], now)
+				lines = lines[end+1:]
+			}
+			held = copy(buf, lines)
+			if held == len(buf) {
+				if _, ok := uncountedKind(buf); ok {
+					skipping, held = true, 0
+				} else {
+					buf = slices.Grow(buf, len(buf))
+					buf = buf[:cap(buf)]
+				}
+			}
+		}
 		switch {
 		case err == io.EOF:
-			return n, nil
+			if held > 0 {
+				c.handleFrame(buf[:held], now)
+			}
+			return nil
 		case err != nil:
-			return n, err
+			return err
 		}
 	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -143,5 +145,100 @@ func TestHandleFrameTimesEveryFormButTheCard(t *testing.T) {
 					s.deliveries.Load(), h.count, s.untimed.Load(), s.forms[form].Load(), tweetForms[form], wantSamples)
 			}
 		})
+	}
+}
+
+// readerKinds are ways a frame may come out of gorilla's reader: at once,
+// a byte at a time, half of what is asked each time, and with the end of
+// the frame in the same call as its last bytes.
+var readerKinds = map[string]func(io.Reader) io.Reader{
+	"at once":             func(r io.Reader) io.Reader { return r },
+	"a byte at a time":    iotest.OneByteReader,
+	"half at a time":      iotest.HalfReader,
+	"the end with a read": iotest.DataErrReader,
+}
+
+func TestReadFrameAccountsForLinesSplitAcrossReads(t *testing.T) {
+	frame := strings.Join([]string{
+		tweetLine("golang", 3, ingested),
+		tweetLineAs(formSeq, "golang", 4, ingested),
+		`{"type":"skipped","room":"golang","from_seq":5,"to_seq":6,"count":2}`,
+		`{"type":"stats","room":"golang","members":1,"per_minute":60}`,
+		tweetLineAs(formData, "golang", 8, ingested),
+	}, "\n")
+	for name, wrap := range readerKinds {
+		t.Run(name, func(t *testing.T) {
+			f := newFleet(nil)
+			f.measureFrom.Store(0)
+			c := newClient(false, []string{"golang"}, f)
+			c.handleFrame([]byte(`{"type":"joined","room":"golang","epoch":"e","seq":2,"members":1}`), 0)
+			if err := c.readFrame(wrap(strings.NewReader(frame))); err != nil {
+				t.Fatal(err)
+			}
+			s := &c.stats
+			var h histogram
+			h.add(&s.latency)
+			if s.deliveries.Load() != 3 || s.skipped.Load() != 2 || s.lost.Load() != 1 || s.malformed.Load() != 0 || h.count != 3 {
+				t.Errorf("%d deliveries, %d skipped, %d lost, %d malformed, %d timed; want 3, 2, 1, 0 and 3",
+					s.deliveries.Load(), s.skipped.Load(), s.lost.Load(), s.malformed.Load(), h.count)
+			}
+		})
+	}
+}
+
+func TestReadFrameDropsALongLineItDoesNotCountAndStaysSmall(t *testing.T) {
+	trends := `{"type":"trends","trends":[],"html":"` + strings.Repeat("<li>load-0001</li>", 20000) + `"}`
+	frame := trends + "\n" + tweetLineAs(formSeq, "golang", 1, ingested) + "\n" + trends
+	for name, wrap := range readerKinds {
+		t.Run(name, func(t *testing.T) {
+			f := newFleet(nil)
+			c := newClient(false, []string{"golang"}, f)
+			c.handleFrame([]byte(`{"type":"joined","room":"golang","epoch":"e","seq":0,"members":1}`), 0)
+			if err := c.readFrame(wrap(strings.NewReader(frame))); err != nil {
+				t.Fatal(err)
+			}
+			if s := &c.stats; s.deliveries.Load() != 1 || s.malformed.Load() != 0 || s.fallbacks.Load() != 0 {
+				t.Errorf("%d deliveries, %d malformed, %d fallbacks; want 1, 0 and 0", s.deliveries.Load(), s.malformed.Load(), s.fallbacks.Load())
+			}
+		})
+	}
+	if raceEnabled() {
+		return // the race detector allocates on atomic operations' behalf
+	}
+	c := newClient(false, []string{"golang"}, newFleet(nil))
+	var r strings.Reader
+	read := func() {
+		r.Reset(frame)
+		if err := c.readFrame(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := testing.AllocsPerRun(100, read); got != 0 {
+		t.Errorf("reading a frame with two trend lists of %d bytes: %v allocations, want 0: the frame buffer grew", len(trends), got)
+	}
+}
+
+func TestReadFrameGrowsForALongLineItCounts(t *testing.T) {
+	long := strings.Replace(tweetLine("golang", 1, ingested), `"text":"Breaking`, `"text":"`+strings.Repeat("word ", 30000)+`Breaking`, 1)
+	if len(long) <= 2*frameBufSize {
+		t.Fatalf("the long tweet is %d bytes, want more than twice the buffer", len(long))
+	}
+	f := newFleet(nil)
+	f.measureFrom.Store(0)
+	c := newClient(false, []string{"golang"}, f)
+	c.handleFrame([]byte(`{"type":"joined","room":"golang","epoch":"e","seq":0,"members":1}`), 0)
+	if err := c.readFrame(iotest.HalfReader(strings.NewReader(long + "\n" + tweetLine("golang", 2, ingested)))); err != nil {
+		t.Fatal(err)
+	}
+	if s := &c.stats; s.deliveries.Load() != 2 || s.malformed.Load() != 0 || s.untimed.Load() != 0 {
+		t.Errorf("%d deliveries, %d malformed, %d untimed; want 2, 0 and 0", s.deliveries.Load(), s.malformed.Load(), s.untimed.Load())
+	}
+}
+
+func TestReadFramePassesReadErrorsOn(t *testing.T) {
+	c := newClient(false, []string{"golang"}, newFleet(nil))
+	r := io.MultiReader(strings.NewReader(`{"type":"tweet"`), iotest.ErrReader(io.ErrUnexpectedEOF))
+	if err := c.readFrame(r); err != io.ErrUnexpectedEOF {
+		t.Errorf("readFrame = %v, want the reader's error", err)
 	}
 }

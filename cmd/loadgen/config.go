@@ -49,20 +49,24 @@ The measured window starts once every client has joined its rooms (or
 failed) and lasts -duration. "deliveries" are the live tweets received in
 it, and deliveries/s divides them by the window. The tweets a join sends
 from the room's history ("backlog") are counted apart and never timed.
-Latency runs from a tweet's ingested_at to the moment its frame was read,
-over the window less its first -warmup: it includes the server's queues,
-the network and this process's own delays. A card (-tweet card) carries
-no ingested_at: the table then says "n/a", and the JSON has 0 samples.
-The line "tweets:" says which form was asked for and how many tweets came
-in each form: a server that does not know ?tweet= sends full ones. "lost" counts the seqs missing
-between two tweets of a room for one client, from the first tweet it saw
-there; "skipped" adds up the counts of skipped messages, tweets the server
-dropped for a client that could not keep up and said so. Both cover the
-whole run. Slow clients (-slow) have their own column: they are meant to
-lose tweets; fast clients that lose tweets or slow down while they do
-would mean one slow reader hurts the others. Errors are counted by kind:
-dial, handshake status, read, close codes received, and the codes of the
-server's error messages.
+Latency runs from a tweet's ingested_at to the moment the part of its
+frame that holds it was read, over the window less its first -warmup: it
+includes the server's queues, the network and this process's own delays.
+"lost" counts the seqs missing between two tweets of a room for one
+client, from the first tweet it saw there; "skipped" adds up the counts
+of skipped messages, tweets the server dropped for a client that could
+not keep up and said so. Both cover the whole run. Slow clients (-slow)
+have their own column: they are meant to lose tweets; fast clients that
+lose tweets or slow down while they do would mean one slow reader hurts
+the others. Errors are counted by kind: dial, handshake status, read,
+close codes received, and the codes of the server's error messages.
+Messages of the types it does not count (stats, trends, trending, source,
+left, retract) are not read, so a malformed one is not counted.
+
+The line "tweets:" says which form -tweet asked for and how many tweets
+came in each form (tweet_forms): a server that does not know ?tweet=
+sends full ones. A card carries no ingested_at: with -tweet card the
+latency rows say "n/a", and the JSON's latency_ms has 0 samples.
 
 "wire bytes" counts what the clients read from their sockets, frame
 headers and the messages that are not tweets (stats, the trend list)
@@ -75,8 +79,9 @@ leaves the bytes as they were.
 Look at "loadgen CPU" first: near 100% of one core means this process, not
 the server, was the limit, and the figures understate the server.
 
-Exit status: 0 after a run, 1 when no client could connect or join, 2 for
-a bad flag.
+Exit status: 0 after a run, 1 when no client could connect or join or
+the trend list could not be read, 2 for a bad flag, or a -rooms or
+-per-client above the trends the server announces.
 `
 
 // parseConfig reads the command line. It returns flag.ErrHelp after
@@ -88,8 +93,12 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.SetOutput(&usage)
 	fs.StringVar(&cfg.url, "url", "ws://127.0.0.1:8080/ws", "the server's WebSocket endpoint; a loopback address only (127.0.0.1, ::1 or localhost)")
 	fs.IntVar(&cfg.clients, "clients", 1000, "connections to open, each one client")
-	fs.IntVar(&cfg.rooms, "rooms", 100, "rooms to spread the clients over: the first of the server's trends, then custom trends load-0001, load-0002, ... when the server has fewer")
-	fs.Func("room-names", "a comma-separated `list` of rooms to use instead of the server's trend list (-rooms then defaults to their number)", func(s string) error {
+	fs.IntVar(&cfg.rooms, "rooms", 0, "rooms to spread the clients over, taken from the trends the server announces, "+
+		"configured ones first; 0 takes them all. More than the server announces is an error: start it with more -trends, "+
+		"or give -room-names")
+	fs.Func("room-names", "a comma-separated `list` of rooms to use instead of the server's trends (-rooms 0 takes them all). "+
+		"A name the server does not have becomes a custom trend, which stays on its trend list for its -idle-trend-ttl "+
+		"after the run: the load generator warns which", func(s string) error {
 		cfg.roomNames = nil
 		for _, name := range strings.Split(s, ",") {
 			if name = strings.TrimSpace(name); name != "" {
@@ -121,8 +130,12 @@ machine, joins each to -per-client rooms, and measures for -duration how
 many tweets arrive, how late and how many go missing. It ends on its own:
 after connecting (paced by -connect-rate), the window and a normal close
 of every connection, and within -duration + clients/connect-rate + 30s in
-any case. Run the server with a mock rate high enough to load it, for
-example: tweetstreamer -mock-rate 40000 -trends t001,...,t100.
+any case. By default it joins only the trends the server announces, so a
+run adds no trend to the server. To load a server, start it with many
+trends and a high mock rate, for example 100 trends and 40,000 tweets/s:
+
+  go run ./cmd/tweetstreamer -addr 127.0.0.1:8080 -log-level warn -mock-rate 40000 \
+      -trends "$(seq -f 'load-%04g' 100 | paste -sd, -)" -max-trends 100
 
 `)
 		fs.PrintDefaults()
@@ -138,10 +151,13 @@ example: tweetstreamer -mock-rate 40000 -trends t001,...,t100.
 	if fs.NArg() > 0 {
 		return cfg, usageError{fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))}
 	}
-	roomsSet := false
-	fs.Visit(func(f *flag.Flag) { roomsSet = roomsSet || f.Name == "rooms" })
-	if len(cfg.roomNames) > 0 && !roomsSet {
-		cfg.rooms = len(cfg.roomNames)
+	if n := len(cfg.roomNames); n > 0 {
+		if cfg.rooms > n {
+			return cfg, usageError{fmt.Errorf("-rooms %d is more than the %d names of -room-names", cfg.rooms, n)}
+		}
+		if cfg.rooms == 0 {
+			cfg.rooms = n
+		}
 	}
 	return cfg, cfg.validate()
 }
@@ -151,9 +167,9 @@ func (c config) validate() error {
 	switch {
 	case c.clients < 1:
 		return bad("-clients must be at least 1")
-	case c.rooms < 1:
-		return bad("-rooms must be at least 1")
-	case c.perClient < 1 || c.perClient > c.rooms:
+	case c.rooms < 0:
+		return bad("-rooms must be 0 (every trend the server announces) or more")
+	case c.perClient < 1 || c.rooms > 0 && c.perClient > c.rooms:
 		return bad("-per-client must be from 1 to -rooms (%d)", c.rooms)
 	case c.duration <= 0:
 		return bad("-duration must be above 0")

@@ -1,9 +1,13 @@
 // Command loadgen loads a Tweet Streamer server on this machine with many
 // WebSocket clients and measures what they receive: deliveries per second,
 // end-to-end latency from each tweet's ingested_at, tweets lost or skipped,
-// and errors by kind, with its own CPU use beside them so that a saturated
-// load generator is not mistaken for a slow server.
+// bytes on the wire per delivery, and errors by kind, with its own CPU use
+// beside them so that a saturated load generator is not mistaken for a
+// slow server. Its clients spread over the trends the server announces,
+// so a run adds none; against a server with 100 trends:
 //
+//	go run ./cmd/tweetstreamer -addr 127.0.0.1:8080 -log-level warn -mock-rate 40000 \
+//	    -trends "$(seq -f 'load-%04g' 100 | paste -sd, -)" -max-trends 100
 //	go run ./cmd/loadgen -url ws://127.0.0.1:8080/ws -clients 1000 -rooms 100 -per-client 1 -duration 30s
 //
 // Run it with -h for every flag and how to read the report;

@@ -18,8 +18,22 @@ const (
 	kindSkipped
 	kindJoined
 	kindError
+	// kindTrends is the trend list; parseTrendList reads its entries.
 	kindTrends
 )
+
+// uncounted are the types of the protocol that the load generator does not
+// count, by name: parseMessage names their kind without reading further.
+// The trend list is one of them, and the largest message there is: about
+// 60 KB for 100 trends, sent to every connection every few seconds.
+var uncounted = map[string]kind{
+	"trends":   kindTrends,
+	"stats":    kindOther,
+	"trending": kindOther,
+	"source":   kindOther,
+	"left":     kindOther,
+	"retract":  kindOther,
+}
 
 // tweetForm is the shape of a tweet message: what `GET /ws?tweet=` asked
 // for, or full from a server that does not know the parameter.
@@ -64,8 +78,6 @@ type message struct {
 	fallback bool
 	// code is an error message's code.
 	code string
-	// trends lists a trends message's rooms in the server's order.
-	trends []string
 }
 
 // errMalformed is a line that is not a message of the live protocol.
@@ -74,6 +86,7 @@ var errMalformed = errors.New("malformed message")
 // The fast paths expect the key order this server writes: the fixed start
 // of a message, then its fields in a fixed order.
 var (
+	typePrefix    = []byte(`{"type":"`)
 	tweetPrefix   = []byte(`{"type":"tweet","room":"`)
 	skippedPrefix = []byte(`{"type":"skipped","room":"`)
 	seqKey        = []byte(`,"seq":`)
@@ -87,9 +100,10 @@ var (
 
 // parseMessage parses one line of a frame. Tweets and skipped messages in
 // this server's layout take a hand-written path that reads only the fields
-// the load generator needs and allocates nothing; anything else goes
-// through encoding/json. A line that is not a protocol message returns
-// errMalformed.
+// the load generator needs and allocates nothing; a message of a type it
+// does not count (uncounted) is named by its type alone, unread and
+// unchecked; anything else goes through encoding/json. A line that is not
+// a protocol message returns errMalformed.
 func parseMessage(line []byte, m *message) error {
 	*m = message{}
 	// The fast paths read a message's start; a line that does not end as
@@ -103,7 +117,26 @@ func parseMessage(line []byte, m *message) error {
 	if rest, ok := bytes.CutPrefix(line, skippedPrefix); ok && parseSkipped(rest, m) {
 		return nil
 	}
+	if k, ok := uncountedKind(line); ok {
+		m.kind = k
+		return nil
+	}
 	return parseSlow(line, m)
+}
+
+// uncountedKind returns the kind of a message whose type is not counted,
+// read from the start of its line alone; false for any other line.
+func uncountedKind(line []byte) (kind, bool) {
+	rest, ok := bytes.CutPrefix(line, typePrefix)
+	if !ok {
+		return kindOther, false
+	}
+	name, _, ok := cutString(rest)
+	if !ok {
+		return kindOther, false
+	}
+	k, ok := uncounted[string(name)] // Go looks a map up by string(bytes) without a copy
+	return k, ok
 }
 
 // parseTweet reads the rest of `{"type":"tweet","room":"` as this server
@@ -245,10 +278,7 @@ type wireMessage struct {
 	Tweet      *struct {
 		IngestedAt string `json:"ingested_at"`
 	} `json:"tweet"`
-	HTML   *json.RawMessage `json:"html"`
-	Trends []struct {
-		Room string `json:"room"`
-	} `json:"trends"`
+	HTML *json.RawMessage `json:"html"`
 }
 
 // parseSlow parses a line with encoding/json: the rare messages (joined,
@@ -293,16 +323,31 @@ func parseSlow(line []byte, m *message) error {
 		m.kind, m.seq = kindJoined, *w.Seq
 	case "error":
 		m.kind, m.code = kindError, w.Code
-	case "trends":
-		m.kind = kindTrends
-		m.trends = make([]string, len(w.Trends))
-		for i, t := range w.Trends {
-			m.trends[i] = t.Room
-		}
 	default:
-		m.kind = kindOther
+		m.kind = uncounted[w.Type] // kindOther for a type not listed
 	}
 	return nil
+}
+
+// announcedTrend is one entry of the server's trend list.
+type announcedTrend struct {
+	Room string `json:"room"`
+	// Custom is set for a trend a join added, which the server drops once
+	// it has been idle for its -idle-trend-ttl.
+	Custom bool `json:"custom"`
+}
+
+// parseTrendList reads the entries of a trends message, in the server's
+// order.
+func parseTrendList(line []byte) ([]announcedTrend, error) {
+	var w struct {
+		Type   string           `json:"type"`
+		Trends []announcedTrend `json:"trends"`
+	}
+	if err := json.Unmarshal(line, &w); err != nil || w.Type != "trends" {
+		return nil, errMalformed
+	}
+	return w.Trends, nil
 }
 
 // parseIngestedAt returns a timestamp in Unix nanoseconds, 0 when it does

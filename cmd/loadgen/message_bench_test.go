@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -51,6 +52,32 @@ func BenchmarkParseFrame(b *testing.B) {
 			}
 			b.ReportMetric(float64(8*b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
+	}
+}
+
+func TestParseFrameSkipsWhatItDoesNotCountWithoutAllocating(t *testing.T) {
+	if raceEnabled() {
+		t.Skip("the race detector allocates on atomic operations' behalf")
+	}
+	entries := make([]string, 100)
+	for i := range entries {
+		entries[i] = fmt.Sprintf(`{"room":"load-%04d","members":10,"per_minute":24000,"custom":false}`, i+1)
+	}
+	frame := []byte(strings.Join([]string{
+		`{"type":"trends","trends":[` + strings.Join(entries, ",") + `],"html":"` + strings.Repeat(`\u003cli\u003e`, 2000) + `"}`,
+		`{"type":"stats","room":"golang","members":10,"per_minute":24000}`,
+		tweetLineAs(formSeq, "golang", 100, ingested),
+	}, "\n"))
+	c := benchClient()
+	next := func() {
+		c.tallies[0].seen = false
+		c.handleFrame(frame, 0)
+	}
+	if got := testing.AllocsPerRun(100, next); got != 0 {
+		t.Errorf("handleFrame of a trend list, stats and a tweet: %v allocations, want 0", got)
+	}
+	if s := &c.stats; s.deliveries.Load() != 101 || s.malformed.Load() != 0 || s.fallbacks.Load() != 0 {
+		t.Errorf("%d deliveries, %d malformed, %d fallbacks; want 101, 0 and 0", s.deliveries.Load(), s.malformed.Load(), s.fallbacks.Load())
 	}
 }
 

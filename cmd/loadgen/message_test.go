@@ -148,9 +148,19 @@ func TestParseMessage(t *testing.T) {
 			want: message{kind: kindError, room: []byte("load-0001"), code: "too_many_trends"},
 		},
 		{
-			name: "stats are not counted",
+			name: "stats are not counted, nor read",
 			line: `{"type":"stats","room":"golang","members":3,"per_minute":60}`,
-			want: message{kind: kindOther, room: []byte("golang")},
+			want: message{kind: kindOther},
+		},
+		{
+			name: "the trend list is named, not read",
+			line: `{"type":"trends","trends":[{"room":"golang","members":3,"per_minute":60,"custom":false}],"html":"<ul>"}`,
+			want: message{kind: kindTrends},
+		},
+		{
+			name: "a type not counted is not checked either",
+			line: `{"type":"trending","tags":[nonsense]}`,
+			want: message{kind: kindOther},
 		},
 		{
 			name: "a type added later is not counted",
@@ -201,18 +211,24 @@ func TestParseMessageFastPathReadsWhatEncodingJSONReads(t *testing.T) {
 func equalMessages(a, b message) bool {
 	return a.kind == b.kind && string(a.room) == string(b.room) && a.seq == b.seq && a.form == b.form &&
 		a.fromSeq == b.fromSeq && a.toSeq == b.toSeq && a.count == b.count &&
-		a.ingestedAt == b.ingestedAt && a.fallback == b.fallback && a.code == b.code &&
-		slices.Equal(a.trends, b.trends)
+		a.ingestedAt == b.ingestedAt && a.fallback == b.fallback && a.code == b.code
 }
 
-func TestParseMessageTrends(t *testing.T) {
-	line := `{"type":"trends","trends":[{"room":"golang","members":0,"per_minute":0,"custom":false},{"room":"#webdev","members":2,"per_minute":5,"custom":true}]}`
+func TestParseTrendList(t *testing.T) {
+	line := []byte(`{"type":"trends","trends":[{"room":"golang","members":0,"per_minute":0,"custom":false},{"room":"#webdev","members":2,"per_minute":5,"custom":true}],"html":"<ul>"}`)
 	var m message
-	if err := parseMessage([]byte(line), &m); err != nil {
+	if err := parseMessage(line, &m); err != nil || m.kind != kindTrends {
+		t.Fatalf("parseMessage(trends) = kind %v, %v; want kindTrends", m.kind, err)
+	}
+	got, err := parseTrendList(line)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if m.kind != kindTrends || !slices.Equal(m.trends, []string{"golang", "#webdev"}) {
-		t.Errorf("parseMessage(trends) = kind %v, trends %q; want the two rooms in order", m.kind, m.trends)
+	if want := []announcedTrend{{Room: "golang"}, {Room: "#webdev", Custom: true}}; !slices.Equal(got, want) {
+		t.Errorf("parseTrendList = %+v, want %+v", got, want)
+	}
+	if _, err := parseTrendList([]byte(`{"type":"stats","trends":[]}`)); err != errMalformed {
+		t.Errorf("parseTrendList(stats) = %v, want errMalformed", err)
 	}
 }
 
@@ -231,6 +247,7 @@ func TestParseMessageRejectsWhatIsNotAMessage(t *testing.T) {
 		"a seq that is not a number": `{"type":"tweet","room":"golang","seq":"4","tweet":{}}`,
 		"a seq form cut in its time": `{"type":"tweet","room":"golang","seq":4,"ingested_at":"2026-11`,
 		"a card cut in its markup":   `{"type":"tweet","room":"golang","seq":4,"html":"<p>}`,
+		"a stats message cut short":  `{"type":"stats","room":"golang"`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var m message

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -66,8 +67,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		header.Set("Origin", cfg.origin)
 	}
 	dialer := &websocket.Dialer{
-		// Frames of up to 64 KiB are read with one system call or two.
-		ReadBufferSize: 64 << 10,
+		// A fill of this buffer reads a frame's header with up to 16 KiB
+		// after it in one system call: a typical frame whole (8 full tweets
+		// are 9 KB, 8 seq ones under 1 KB), or several small ones queued;
+		// the rest of a larger frame goes straight into the frame buffer
+		// with one more. Every client holds one as long as it lives, and
+		// the trend list it is sent on connect fills it: at 64 KiB, 10,000
+		// idle clients held 640 MiB of them.
+		ReadBufferSize: 16 << 10,
 		// Clients write only small joins and their close; a pool lends
 		// write buffers only while they write, so idle clients hold none.
 		WriteBufferSize:  1 << 10,
@@ -79,10 +86,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	endpoint := cfg.endpoint()
-	rooms, err := chooseRooms(ctx, cfg, endpoint, dialer, header)
+	rooms, err := chooseRooms(ctx, cfg, endpoint, dialer, header, stderr)
 	if err != nil {
-		return setupError{err}
+		return err
 	}
+	cfg.rooms = len(rooms)
 	f := newFleet(stderr)
 	clients := make([]*client, cfg.clients)
 	for i := range clients {
@@ -283,31 +291,78 @@ func roomsFor(i, per int, rooms []string) []string {
 	return out
 }
 
-// chooseRooms returns the -rooms rooms of the run: from -room-names or the
-// server's trend list, then custom trends load-0001, load-0002, ... to make
-// up the number.
-func chooseRooms(ctx context.Context, cfg config, url string, dialer *websocket.Dialer, header http.Header) ([]string, error) {
-	names := cfg.roomNames
-	if len(names) == 0 {
-		var err error
-		if names, err = fetchTrends(ctx, dialer, url, header); err != nil {
-			return nil, err
+// chooseRooms returns the -rooms rooms of the run. From -room-names, it
+// warns about the names that the server does not announce: joining them
+// adds them as custom trends. Otherwise it takes them from the trends
+// the server announces, configured ones first, so that a run adds no
+// trend: a -rooms above their number is a usage error.
+func chooseRooms(ctx context.Context, cfg config, url string, dialer *websocket.Dialer, header http.Header, stderr io.Writer) ([]string, error) {
+	announced, err := fetchTrends(ctx, dialer, url, header)
+	if len(cfg.roomNames) > 0 {
+		rooms := cfg.roomNames[:cfg.rooms]
+		if err != nil {
+			fmt.Fprintf(stderr, "loadgen: %v\nloadgen: a name of -room-names that the server does not have becomes a custom trend, %s\n", err, customTrendStays)
+		} else if added := unannounced(rooms, announced); len(added) > 0 {
+			fmt.Fprintf(stderr, "loadgen: the server does not have %s: joining makes a custom trend of each, %s\n",
+				listSome(added, 3), customTrendStays)
+		}
+		return rooms, nil
+	}
+	if err != nil {
+		return nil, setupError{err}
+	}
+	if len(announced) == 0 {
+		return nil, setupError{errors.New("the server has no trends: give -room-names")}
+	}
+	names := make([]string, 0, len(announced))
+	for _, custom := range []bool{false, true} {
+		for _, t := range announced {
+			if t.Custom == custom {
+				names = append(names, t.Room)
+			}
 		}
 	}
-	return padRooms(names, cfg.rooms), nil
+	n := cfg.rooms
+	switch {
+	case n == 0:
+		n = len(names)
+	case n > len(names):
+		return nil, usageError{fmt.Errorf("-rooms %d: the server announces %d trends; "+
+			"start it with %d, for example: go run ./cmd/tweetstreamer -trends \"$(seq -f 'load-%%04g' %d | paste -sd, -)\" -max-trends %d "+
+			"(with a -mock-rate to load them), or name the rooms with -room-names", n, len(names), n, n, n)}
+	}
+	if cfg.perClient > n {
+		return nil, usageError{fmt.Errorf("-per-client %d: the server announces %d trends", cfg.perClient, n)}
+	}
+	return names[:n], nil
 }
 
-// padRooms takes the first n names, and makes up custom trends for the rest.
-func padRooms(names []string, n int) []string {
-	rooms := slices.Clone(names[:min(n, len(names))])
-	for i := 1; len(rooms) < n; i++ {
-		rooms = append(rooms, fmt.Sprintf("load-%04d", i))
+// customTrendStays ends the warnings about the custom trends a run adds.
+const customTrendStays = "which stay on its trend list (and its page) for its -idle-trend-ttl after the run (10 minutes by default)"
+
+// unannounced returns the rooms that are none of the announced trends,
+// as the server compares names: without regard to case.
+func unannounced(rooms []string, announced []announcedTrend) []string {
+	var out []string
+	for _, room := range rooms {
+		if !slices.ContainsFunc(announced, func(t announcedTrend) bool { return strings.EqualFold(t.Room, room) }) {
+			out = append(out, room)
+		}
 	}
-	return rooms
+	return out
+}
+
+// listSome names the first n of names and counts the rest:
+// "load-0001, load-0002, load-0003 and 97 more".
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 // fetchTrends connects once to read the trend list the server sends first.
-func fetchTrends(ctx context.Context, dialer *websocket.Dialer, url string, header http.Header) ([]string, error) {
+func fetchTrends(ctx context.Context, dialer *websocket.Dialer, url string, header http.Header) ([]announcedTrend, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeWait)
 	defer cancel()
 	conn, resp, err := dialer.DialContext(ctx, url, header)
@@ -338,14 +393,16 @@ func fetchTrends(ctx context.Context, dialer *websocket.Dialer, url string, head
 		if err != nil {
 			return nil, fmt.Errorf("reading the trend list from %s (or give -room-names): %w", url, err)
 		}
-		for line := range strings.SplitSeq(string(frame), "\n") {
+		for line := range bytes.SplitSeq(frame, []byte("\n")) {
 			var m message
-			if parseMessage([]byte(line), &m) == nil && m.kind == kindTrends {
-				if len(m.trends) == 0 {
-					return nil, errors.New("the server has no trends: give -room-names")
-				}
-				return m.trends, nil
+			if parseMessage(line, &m) != nil || m.kind != kindTrends {
+				continue
 			}
+			trends, err := parseTrendList(line)
+			if err != nil {
+				return nil, fmt.Errorf("reading the trend list from %s (or give -room-names): %w", url, err)
+			}
+			return trends, nil
 		}
 	}
 }

@@ -36,6 +36,8 @@ type fakeServer struct {
 	fullOnly bool
 	// compress accepts permessage-deflate when a client offers it.
 	compress bool
+	// customFirst are custom trends, announced before the others.
+	customFirst []string
 
 	mu    sync.Mutex
 	joins []string // rooms joined, in order
@@ -80,6 +82,9 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer conn.Close()
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var list []string
+	for _, t := range s.customFirst {
+		list = append(list, fmt.Sprintf(`{"room":%q,"members":1,"per_minute":0,"custom":true}`, t))
+	}
 	for _, t := range s.trends {
 		list = append(list, fmt.Sprintf(`{"room":%q,"members":0,"per_minute":0,"custom":false}`, t))
 	}
@@ -174,9 +179,9 @@ func runLoad(t *testing.T, args ...string) (r *report, stdout, stderr string, er
 }
 
 func TestRunCountsDeliveriesAndLossAgainstAServer(t *testing.T) {
-	fake := &fakeServer{t: t, trends: []string{"golang", "rust"}, origin: "http://loadgen.test"}
+	fake := &fakeServer{t: t, trends: []string{"golang", "rust"}, customFirst: []string{"#webdev"}, origin: "http://loadgen.test"}
 	url := fake.start(t)
-	r, stdout, stderr, err := runLoad(t, "-url", url, "-clients", "4", "-rooms", "3", "-slow", "1",
+	r, stdout, stderr, err := runLoad(t, "-url", url, "-clients", "4", "-slow", "1",
 		"-duration", "1s", "-warmup", "0s", "-connect-rate", "1000", "-origin", "http://loadgen.test")
 	if err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
@@ -209,13 +214,14 @@ func TestRunCountsDeliveriesAndLossAgainstAServer(t *testing.T) {
 		t.Errorf("errors %v, fallbacks %d; want none", r.Errors, r.ParseFallbacks)
 	}
 
-	// Client i joins room i mod 3; the third room is made up, since the
-	// server has only two trends.
+	// By default the rooms are every trend the server announces, the
+	// configured ones first: client i joins room i mod 3, and client 3
+	// golang again.
 	fake.mu.Lock()
 	joins := slices.Sorted(slices.Values(fake.joins))
 	fake.mu.Unlock()
-	if want := []string{"golang", "golang", "load-0001", "rust"}; !slices.Equal(joins, want) {
-		t.Errorf("the server saw joins for %q, want %q", joins, want)
+	if want := []string{"#webdev", "golang", "golang", "rust"}; !slices.Equal(joins, want) || r.Rooms != 3 {
+		t.Errorf("the server saw joins for %q in %d rooms, want %q in 3", joins, r.Rooms, want)
 	}
 	codes := fake.closeCodes(t, 5)
 	if len(codes) != 5 || slices.ContainsFunc(codes, func(c int) bool { return c != websocket.CloseNormalClosure }) {
@@ -384,6 +390,9 @@ func TestRunFlags(t *testing.T) {
 		{"an address off this machine", []string{"-url", "ws://192.0.2.1:8080/ws"}},
 		{"an http URL", []string{"-url", "http://127.0.0.1:8080/ws"}},
 		{"more rooms per client than rooms", []string{"-rooms", "2", "-per-client", "3"}},
+		{"a negative number of rooms", []string{"-rooms", "-1"}},
+		{"more rooms than -room-names names", []string{"-room-names", "golang,rust", "-rooms", "3"}},
+		{"more rooms per client than -room-names names", []string{"-room-names", "golang,rust", "-per-client", "3"}},
 		{"more slow clients than clients", []string{"-clients", "2", "-slow", "3"}},
 		{"a warm-up as long as the window", []string{"-duration", "2s", "-warmup", "2s"}},
 		{"a connect rate of zero", []string{"-connect-rate", "0"}},
@@ -399,6 +408,92 @@ func TestRunFlags(t *testing.T) {
 	}
 }
 
+func TestRunTakesItsRoomsFromTheServer(t *testing.T) {
+	fake := &fakeServer{t: t, trends: []string{"golang", "rust"}, customFirst: []string{"#webdev"}}
+	url := fake.start(t)
+	load := func(args ...string) (*report, string, error) {
+		t.Helper()
+		r, _, stderr, err := runLoad(t, append([]string{"-url", url, "-clients", "2", "-duration", "1s", "-warmup", "0s",
+			"-connect-rate", "1000"}, args...)...)
+		return r, stderr, err
+	}
+	joined := func() []string {
+		fake.mu.Lock()
+		defer fake.mu.Unlock()
+		joins := slices.Sorted(slices.Values(fake.joins))
+		fake.joins = nil
+		return joins
+	}
+
+	t.Run("-rooms takes the configured trends first", func(t *testing.T) {
+		if _, stderr, err := load("-rooms", "2"); err != nil {
+			t.Fatalf("run: %v\n%s", err, stderr)
+		}
+		if got, want := joined(), []string{"golang", "rust"}; !slices.Equal(got, want) {
+			t.Errorf("joins %q, want %q", got, want)
+		}
+	})
+	t.Run("-rooms above what the server announces names the server's flags", func(t *testing.T) {
+		_, _, err := load("-rooms", "5")
+		for _, want := range []string{"announces 3 trends", "-trends", "-max-trends 5", "-room-names"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("run = %v, want an error that says %q", err, want)
+			}
+		}
+		if code := exitCode(err, new(bytes.Buffer)); code != 2 {
+			t.Errorf("exit code %d, want 2", code)
+		}
+		if got := joined(); len(got) != 0 {
+			t.Errorf("joins %q, want none", got)
+		}
+	})
+	t.Run("-per-client above what the server announces is a usage error", func(t *testing.T) {
+		_, _, err := load("-per-client", "4")
+		if code := exitCode(err, new(bytes.Buffer)); code != 2 || !strings.Contains(err.Error(), "announces 3 trends") {
+			t.Errorf("run = %v, exit code %d; want a usage error that says how many trends there are", err, code)
+		}
+	})
+	t.Run("-room-names warns of the trends it adds", func(t *testing.T) {
+		_, stderr, err := load("-room-names", "Golang,load-0001")
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, stderr)
+		}
+		if got, want := joined(), []string{"Golang", "load-0001"}; !slices.Equal(got, want) {
+			t.Errorf("joins %q, want %q", got, want)
+		}
+		if !strings.Contains(stderr, "does not have load-0001: joining makes a custom trend of each") ||
+			!strings.Contains(stderr, "-idle-trend-ttl") || strings.Contains(stderr, "have Golang") {
+			t.Errorf("stderr lacks a warning about load-0001 alone:\n%s", stderr)
+		}
+	})
+	t.Run("-room-names of the server's trends warns of nothing", func(t *testing.T) {
+		_, stderr, err := load("-room-names", "rust,#webdev")
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, stderr)
+		}
+		if strings.Contains(stderr, "custom trend") {
+			t.Errorf("a warning about custom trends, for trends the server has:\n%s", stderr)
+		}
+		joined()
+	})
+}
+
+func TestRunAgainstAServerWithoutTrends(t *testing.T) {
+	fake := &fakeServer{t: t}
+	url := fake.start(t)
+	_, _, _, err := runLoad(t, "-url", url, "-clients", "1", "-duration", "1s", "-warmup", "0s")
+	if !errors.As(err, new(setupError)) || !strings.Contains(err.Error(), "has no trends: give -room-names") {
+		t.Errorf("run = %v, want a setup error that asks for -room-names", err)
+	}
+	_, _, stderr, err := runLoad(t, "-url", url, "-room-names", "golang", "-clients", "1", "-duration", "1s", "-warmup", "0s")
+	if err != nil {
+		t.Fatalf("run -room-names golang: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "does not have golang") {
+		t.Errorf("no warning that golang becomes a custom trend:\n%s", stderr)
+	}
+}
+
 func TestRoomsSpreadEvenly(t *testing.T) {
 	for _, tt := range []struct {
 		name                string
@@ -409,7 +504,10 @@ func TestRoomsSpreadEvenly(t *testing.T) {
 		{"scenario B: 5,000 clients, 10 rooms, 2 each", 5000, 10, 2, 1000},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rooms := padRooms(nil, tt.rooms)
+			var rooms []string
+			for i := range tt.rooms {
+				rooms = append(rooms, fmt.Sprintf("t%03d", i+1))
+			}
 			members := map[string]int{}
 			for i := range tt.clients {
 				mine := roomsFor(i, tt.per, rooms)
@@ -429,11 +527,12 @@ func TestRoomsSpreadEvenly(t *testing.T) {
 	}
 }
 
-func TestPadRoomsMakesUpCustomTrends(t *testing.T) {
-	if got, want := padRooms([]string{"golang", "rust"}, 4), []string{"golang", "rust", "load-0001", "load-0002"}; !slices.Equal(got, want) {
-		t.Errorf("padRooms = %q, want %q", got, want)
+func TestListSome(t *testing.T) {
+	names := []string{"load-0001", "load-0002", "load-0003", "load-0004", "load-0005"}
+	if got, want := listSome(names, 3), "load-0001, load-0002, load-0003 and 2 more"; got != want {
+		t.Errorf("listSome = %q, want %q", got, want)
 	}
-	if got, want := padRooms([]string{"golang", "rust", "climate"}, 2), []string{"golang", "rust"}; !slices.Equal(got, want) {
-		t.Errorf("padRooms = %q, want %q", got, want)
+	if got, want := listSome(names[:2], 3), "load-0001, load-0002"; got != want {
+		t.Errorf("listSome = %q, want %q", got, want)
 	}
 }

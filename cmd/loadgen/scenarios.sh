@@ -10,18 +10,32 @@
 #      what a connection costs the server in memory
 #   D  A with 50 slow clients: the others must not notice
 #
-# Both commands are built once, at the start. For each scenario the server
-# starts afresh, pinned to core 0, and the load generator runs pinned to core 1,
-# so neither steals the other's CPU. Per scenario the script records the
-# server's RSS before the clients connect, its peak while they are
-# connected and at the end, and the CPU time it used over the load
-# generator's run, then stops it with SIGTERM. Each result is the load
-# generator's JSON report with the scenario's name and the server's figures
-# added, appended as one line to the output file.
+# Both commands are built once, at the start, from this tree, unless
+# SERVER_BIN or LOADGEN_BIN names a built one: so a server of another
+# commit can be measured with the same load generator, side by side. For
+# each scenario the server starts afresh, pinned to core 0, and the load
+# generator runs pinned to core 1, so neither steals the other's CPU. Per
+# scenario the script records the server's RSS before the clients
+# connect, its peak while they are connected and at the end, and the CPU
+# time it used over the load generator's run, then stops it with SIGTERM.
+# Each result is the load generator's JSON report (wire bytes and
+# compressed connections among its figures) with the scenario's name, the
+# binaries and the server's figures added, appended as one line to the
+# output file; the summary line gives the wire bytes per delivery and how
+# many connections negotiated compression.
 #
 # Usage: cmd/loadgen/scenarios.sh [-o results.jsonl]
 #
-# Environment, for quick runs:
+# Environment:
+#   SERVER_BIN    a tweetstreamer binary to run instead of building one
+#   LOADGEN_BIN   a loadgen binary to run instead of building one; it must
+#                 know -tweet (and -compress, with COMPRESS=1)
+#   TWEET         the form of tweet messages to ask for, passed as -tweet:
+#                 seq (default), data, card or full; a server that does not
+#                 know it sends full
+#   COMPRESS      1 passes -compress: offer permessage-deflate
+#
+# and for quick runs:
 #   SCENARIOS     which to run, in order (default "A B C D")
 #   DURATION      measured seconds per scenario (default 30)
 #   WARMUP        seconds at the window's start without latency samples
@@ -68,6 +82,25 @@ slow_d=${SLOW_D:-50}
 connect_rate=${CONNECT_RATE:-500}
 port=${PORT:-8080}
 base=http://127.0.0.1:$port
+tweet=${TWEET:-seq}
+case $tweet in
+full | card | data | seq) ;;
+*) die "TWEET must be full, card, data or seq, not '$tweet'" ;;
+esac
+load_flags=(-tweet "$tweet")
+case ${COMPRESS:-0} in
+1) load_flags+=(-compress) ;;
+0 | "") ;;
+*) die "COMPRESS must be 1 or 0, not '$COMPRESS'" ;;
+esac
+# A binary given is named by its path, resolved before the cd below; one
+# built from the tree is named "tree" in the results.
+server_bin=${SERVER_BIN:-} loadgen_bin=${LOADGEN_BIN:-}
+for b in "$server_bin" "$loadgen_bin"; do
+	[ -z "$b" ] || [ -x "$b" ] || die "$b is not an executable file"
+done
+[ -z "$server_bin" ] || server_bin=$(realpath "$server_bin")
+[ -z "$loadgen_bin" ] || loadgen_bin=$(realpath "$loadgen_bin")
 
 command -v jq >/dev/null || die "needs jq (apt-get install jq)"
 command -v curl >/dev/null || die "needs curl (apt-get install curl)"
@@ -103,9 +136,20 @@ cleanup() {
 	rm -rf "$bin"
 }
 trap cleanup EXIT
-echo "scenarios: building into $bin" >&2
-go build -o "$bin/tweetstreamer" ./cmd/tweetstreamer
-go build -o "$bin/loadgen" ./cmd/loadgen
+if [ -z "$server_bin" ] || [ -z "$loadgen_bin" ]; then
+	echo "scenarios: building into $bin" >&2
+fi
+server_cmd=$server_bin server_label=${server_bin:-tree}
+if [ -z "$server_bin" ]; then
+	go build -o "$bin/tweetstreamer" ./cmd/tweetstreamer
+	server_cmd=$bin/tweetstreamer
+fi
+loadgen_cmd=$loadgen_bin loadgen_label=${loadgen_bin:-tree}
+if [ -z "$loadgen_bin" ]; then
+	go build -o "$bin/loadgen" ./cmd/loadgen
+	loadgen_cmd=$bin/loadgen
+fi
+echo "scenarios: server $server_label, load generator $loadgen_label, ${load_flags[*]}" >&2
 
 clk_tck=$(getconf CLK_TCK)
 trend_list() { seq -f 't%03g' 1 "$1" | paste -sd, -; }
@@ -133,7 +177,7 @@ scenario() {
 	shift 5
 	echo "scenarios: $name: $clients clients, $trends trends, $per each, mock rate $rate/s, ${duration}s $*" >&2
 
-	"${server_cpu[@]}" "$bin/tweetstreamer" -addr "127.0.0.1:$port" -log-level warn \
+	"${server_cpu[@]}" "$server_cmd" -addr "127.0.0.1:$port" -log-level warn \
 		-mock-rate "$rate" -trends "$(trend_list "$trends")" -max-trends "$trends" \
 		>"$bin/$name.server.log" 2>&1 &
 	server_pid=$!
@@ -155,9 +199,9 @@ scenario() {
 
 	# The load generator bounds itself; timeout is only a backstop.
 	local cap=$((duration + clients / connect_rate + 45))
-	"${load_cpu[@]}" timeout "$cap" "$bin/loadgen" -url "ws://127.0.0.1:$port/ws" \
+	"${load_cpu[@]}" timeout "$cap" "$loadgen_cmd" -url "ws://127.0.0.1:$port/ws" \
 		-clients "$clients" -rooms "$trends" -per-client "$per" -duration "${duration}s" \
-		-warmup "${warmup}s" -connect-rate "$connect_rate" "$@" >"$bin/$name.out" &
+		-warmup "${warmup}s" -connect-rate "$connect_rate" "${load_flags[@]}" "$@" >"$bin/$name.out" &
 	local load_pid=$! rss_peak=$rss_before rss
 	# Sample the server's RSS while the clients are connected: the peak is
 	# the memory with every connection open.
@@ -191,15 +235,23 @@ scenario() {
 			rss_per_connection_kib: (if $connected > 0 then (($peak - $before) / $connected * 10 | round) / 10 else null end),
 			cpu_pct: ((($ticks / $hz) / ($t1 - $t0) * 1000 | round) / 10)
 		}') || return 1
-	jq -c --arg name "$name" --argjson server "$server" '{scenario: $name} + . + {server: $server}' \
+	jq -c --arg name "$name" --arg sb "$server_label" --arg lb "$loadgen_label" --argjson server "$server" \
+		'{scenario: $name, server_bin: $sb, loadgen_bin: $lb} + . + {server: $server}' \
 		<<<"$report" >>"$out" || return 1
 	jq -r --arg name "$name" --argjson server "$server" '
 		def n: tostring | [scan("\\d{1,3}(?=(?:\\d{3})*$)")] | join(",");
 		def ms: . * 100 | round / 100 | tostring;
+		(.tweet // "full") as $asked | (.tweet_forms // {}) as $forms |
 		"\($name)  clients \(.clients.joined)/\(.clients.asked) joined  " +
 		"\(.fast.deliveries_per_s | round | n) deliveries/s  " +
-		"latency p50 \(.fast.latency_ms.p50 | ms) p99 \(.fast.latency_ms.p99 | ms) max \(.fast.latency_ms.max | ms) ms  " +
+		(if .fast.latency_ms.samples > 0
+			then "latency p50 \(.fast.latency_ms.p50 | ms) p99 \(.fast.latency_ms.p99 | ms) max \(.fast.latency_ms.max | ms) ms  "
+			else "latency n/a  " end) +
 		"lost \(.fast.lost | n) skipped \(.fast.skipped | n)  " +
+		"tweets \($asked)" +
+		(if $forms == {} or ($forms | has($asked)) then "" else " (sent \($forms | keys | join("+")))" end) + "  " +
+		"wire \(.wire_bytes_per_delivery // 0 | round | n) B/delivery  " +
+		"compressed \(.compressed_conns // 0 | n)/\(.clients.connected | n)  " +
 		(if .clients.slow > 0 then "slow: \(.slow.deliveries_per_s | round | n)/s, skipped \(.slow.skipped | n)  " else "" end) +
 		"errors \(.errors_total | n)  " +
 		"server CPU \($server.cpu_pct)%  RSS \($server.rss_before_kib / 1024 | round) -> \($server.rss_peak_kib / 1024 | round) MiB " +

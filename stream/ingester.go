@@ -112,10 +112,13 @@ func (in *Ingester) Stats() IngestStats {
 	if state == "" {
 		state = stateStarting
 	}
+	// What a tweet counts as is counted after it is received: reading
+	// those first, and received last, keeps them within what was received.
+	matched, unmatched := in.matched.Load(), in.unmatched.Load()
 	s := IngestStats{
+		Matched:   matched,
+		Unmatched: unmatched,
 		Received:  in.received.Load(),
-		Matched:   in.matched.Load(),
-		Unmatched: in.unmatched.Load(),
 		Retracted: in.retracted.Load(),
 		Restarts:  in.restarts.Load(),
 		Refused:   in.refused.Load(),

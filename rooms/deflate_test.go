@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdflate "compress/flate"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -326,4 +327,45 @@ func BenchmarkCoalescingChoices(b *testing.B) {
 	b.Run("plain", func(b *testing.B) {
 		b.ReportMetric(float64(len(bytes.Join(msgs, newline)))/float64(len(msgs)), "wire-bytes/msg")
 	})
+}
+
+// TestACompressedMessageLongOnTheWireClosesWith1009: a compressed message
+// is bounded on the wire as well as once decompressed. Deflate's empty
+// stored blocks (five bytes each, nothing out) make a message of any
+// length on the wire that decompresses to a short join; the server must
+// not read megabytes of it.
+func TestACompressedMessageLongOnTheWireClosesWith1009(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, Config{})
+	c := s.dialBy(t, &websocket.Dialer{EnableCompression: true}, "", nil)
+	join := []byte(`{"type":"join","room":"golang"}`)
+	empty := []byte{0x00, 0x00, 0x00, 0xff, 0xff} // a stored block of no bytes, not final
+	var payload []byte
+	for len(payload) < 4<<20 {
+		payload = append(payload, empty...)
+	}
+	payload = append(payload, 0x01, byte(len(join)), 0x00, ^byte(len(join)), 0xff) // the last block
+	payload = append(payload, join...)
+	// FIN, RSV1, text; masked with a zero key, which leaves the payload as is.
+	frame := []byte{0xc1, 0x80 | 127}
+	frame = binary.BigEndian.AppendUint64(frame, uint64(len(payload)))
+	frame = append(frame, 0, 0, 0, 0)
+	frame = append(frame, payload...)
+	if _, err := c.conn.UnderlyingConn().Write(frame); err != nil {
+		// A server that stops reading early may reset the connection.
+		t.Logf("writing the frame: %v", err)
+	}
+	for {
+		m, err := c.read(5 * time.Second)
+		if err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
+				t.Fatalf("closed with %v, want 1009", err)
+			}
+			return
+		}
+		if m.Type == "joined" {
+			t.Fatalf("a message of %d bytes on the wire was read whole and handled", len(payload))
+		}
+	}
 }

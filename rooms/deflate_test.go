@@ -369,3 +369,30 @@ func TestACompressedMessageLongOnTheWireClosesWith1009(t *testing.T) {
 		}
 	}
 }
+
+// TestAMessageCompressedAfterOthersInflatesOnItsOwn: the compressor is
+// reused from a pool, and what it compressed before must not be referred
+// to: each message inflates with a fresh reader, whatever came before it
+// on the same goroutine or on others.
+func TestAMessageCompressedAfterOthersInflatesOnItsOwn(t *testing.T) {
+	t.Parallel()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				// Messages alike, so that a carried history would be used.
+				msg := cardMessageN(g*50 + i)
+				form := deflateMessage(msg)
+				r := stdflate.NewReader(io.MultiReader(bytes.NewReader(form), strings.NewReader("\x01\x00\x00\xff\xff")))
+				got, err := io.ReadAll(r)
+				if err != nil || !bytes.Equal(got, msg) {
+					t.Errorf("message %d of goroutine %d inflated to %d bytes (%v), want %d", i, g, len(got), err, len(msg))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -71,11 +72,19 @@ func (p *Pub) message(roomJSON []byte, counters *hubCounters) *tweetMessage {
 		return m
 	}
 	p.msg.mu.Lock()
-	if p.msg.roomJSON == nil {
+	defer p.msg.mu.Unlock()
+	switch {
+	case p.msg.roomJSON == nil:
 		// A FramePub learns its room when a room first reads it.
 		p.msg.roomJSON, p.msg.counters = roomJSON, counters
+	case !bytes.Equal(p.msg.roomJSON, roomJSON):
+		// Another room's: its variants carry another name.
+		m := newTweetMessage(p.msg.parts, roomJSON, p.Seq, counters)
+		if p.Frame != nil {
+			m.plain[variantFull] = p.Frame
+		}
+		return m
 	}
-	p.msg.mu.Unlock()
 	return p.msg
 }
 

@@ -15,6 +15,10 @@ const (
 	// maxMessageSize is the read limit. Client messages are small JSON
 	// objects; a larger frame closes the connection with 1009.
 	maxMessageSize = 4096
+	// maxWireMessageSize bounds a client message on the wire: a
+	// compressed one of maxMessageSize takes a few bytes more at worst,
+	// and one much longer there is padding (deflate's empty blocks).
+	maxWireMessageSize = maxMessageSize + 1024
 	// maxFrameBytes caps one server frame; a longer batch of queued messages
 	// goes out in several frames.
 	maxFrameBytes = 64 << 10
@@ -161,6 +165,11 @@ func (c *client) answerPing(payload string) {
 // drops what is queued and answers with a close of the same code, after
 // which nothing is written (RFC 6455 §5.5.1).
 func (c *client) closedByClient(code int) {
+	if code == websocket.CloseMandatoryExtension {
+		// Only a client sends it (RFC 6455 §7.4.1): the answer is a
+		// normal close.
+		code = websocket.CloseNormalClosure
+	}
 	c.mu.Lock()
 	if !c.stopped {
 		c.echo = code

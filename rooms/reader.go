@@ -18,11 +18,16 @@ import (
 // connection (finishReading).
 //
 // The library's own answers (a pong to a ping, the close that answers a
-// close, the 1009 of its read limit) would be written from here, beside
+// close) would be written from here, beside
 // the writer's frames and under a deadline of their own, which would cut
 // short a write in progress; the writer makes them instead. The read
-// limit is readClientMessage's, so the library has none to enforce.
+// limit is readClientMessage's; the library's, on the bytes of the wire,
+// only stops a compressed message that is long there and short once
+// decompressed. That 1009, and the 1002 for a frame that breaks the rules
+// (a close code no one may send among them), the library still writes
+// itself, from here, as the connection ends.
 func (c *client) readLoop() {
+	c.conn.SetReadLimit(maxWireMessageSize)
 	_ = c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
 	c.conn.SetPongHandler(func(string) error {
 		return c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
@@ -140,6 +145,10 @@ func (c *client) readMessage() {
 	}
 	if err != nil {
 		switch {
+		case errors.Is(err, websocket.ErrReadLimit):
+			// The library has sent its 1009 already.
+			c.log().Info("closing connection: a message over the read limit on the wire", "limit", maxWireMessageSize)
+			c.stop(DisconnectTooBig)
 		case websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived):
 			c.log().Debug("connection ended", "err", err)
 		}

@@ -27,9 +27,10 @@ var (
 	// DisconnectUnsupported: a binary message, where the protocol's are
 	// text (1003, unsupported data).
 	DisconnectUnsupported = Disconnect{Name: "unsupported", Code: websocket.CloseUnsupportedData, Reason: "binary messages are not accepted"}
-	// DisconnectProtocol: the client broke the framing rules the library
-	// lets through, such as a close frame of one byte (1002, protocol
-	// error).
+	// DisconnectProtocol: the client broke the framing rules, such as
+	// with a close frame of one byte, or sent a compressed message that
+	// does not inflate (1002, protocol error). For a frame the library
+	// refuses, the close frame is the library's.
 	DisconnectProtocol = Disconnect{Name: "protocol", Code: websocket.CloseProtocolError, Reason: "protocol error"}
 	// DisconnectTooBig: a message past the read limit, a compressed one
 	// counted as it is decompressed (1009, message too big).

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -43,6 +45,11 @@ type frameConn struct {
 	// answered is set once the library has written its answer to the
 	// upgrade; deflate says whether that answer accepted permessage-deflate.
 	answered, deflate bool
+	// closeMu orders the writer's frames after a close frame the library
+	// writes (its answer to a frame that breaks the rules, or the writer's
+	// own close): once closeSent, no data frame follows (RFC 6455 §5.5.1).
+	closeMu   sync.Mutex
+	closeSent bool
 }
 
 func newFrameConn(conn net.Conn, handedOver *atomic.Int64) *frameConn {
@@ -89,15 +96,31 @@ func (fc *frameConn) Write(p []byte) (int, error) {
 	if !fc.answered {
 		fc.answered = true
 		fc.deflate = bytes.Contains(p, deflateAccepted)
+		return fc.Conn.Write(p)
+	}
+	if len(p) > 0 && p[0]&0x0f == websocketClose {
+		// The library writes each control frame whole, in one call.
+		fc.closeMu.Lock()
+		defer fc.closeMu.Unlock()
+		fc.closeSent = true
 	}
 	return fc.Conn.Write(p)
 }
+
+// errAfterClose is what writeBuffers returns, having written nothing,
+// once a close frame is out.
+var errAfterClose = errors.New("rooms: a close frame went out before these frames")
 
 // writeBuffers writes bufs, whole frames, by the deadline and with one
 // call to the socket, which holds its write lock for the whole of it: the
 // library's own writes (a pong, a close) fall between frames, never
 // inside one.
 func (fc *frameConn) writeBuffers(bufs [][]byte, deadline time.Time) error {
+	fc.closeMu.Lock()
+	defer fc.closeMu.Unlock()
+	if fc.closeSent {
+		return errAfterClose
+	}
 	if err := fc.Conn.SetWriteDeadline(deadline); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package rooms
 import (
 	"errors"
 	"io"
+	"net"
 	"time"
 	"unicode/utf8"
 
@@ -25,7 +26,8 @@ import (
 // only stops a compressed message that is long there and short once
 // decompressed. That 1009, and the 1002 for a frame that breaks the rules
 // (a close code no one may send among them), the library still writes
-// itself, from here, as the connection ends.
+// itself, from here, as the connection ends, and frameConn drops any frame
+// of the writer's that would follow it.
 func (c *client) readLoop() {
 	c.conn.SetReadLimit(maxWireMessageSize)
 	_ = c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
@@ -79,6 +81,7 @@ func (c *client) awaitMessage() bool {
 			// and answer with one.
 			c.log().Info("closing connection: a close frame of one byte")
 			c.stop(DisconnectProtocol)
+			c.linger()
 			return false
 		case framePong:
 			if fc.discard(size) != nil {
@@ -122,36 +125,27 @@ func (c *client) readClientMessage() (int, []byte, error) {
 // readMessage reads one client message and handles it, then starts the
 // wait for the next one, or ends the connection.
 func (c *client) readMessage() {
-	more := false
+	more, linger := false, false
 	defer func() {
 		// This goroutine is not net/http's: a panic here would take the
 		// whole server down instead of this one connection.
 		if v := recover(); v != nil {
 			c.log().Error("handling a client message failed", "panic", v)
 			c.stop(DisconnectInternal)
-			more = false
+			more, linger = false, true
 		}
 		if more {
 			go c.await()
-		} else {
-			c.finishReading()
+			return
 		}
+		if linger {
+			c.linger()
+		}
+		c.finishReading()
 	}()
 	kind, data, err := c.readClientMessage()
-	if errors.Is(err, errTooBig) {
-		c.log().Info("closing connection: a message over the read limit", "limit", maxMessageSize)
-		c.stop(DisconnectTooBig)
-		return
-	}
 	if err != nil {
-		switch {
-		case errors.Is(err, websocket.ErrReadLimit):
-			// The library has sent its 1009 already.
-			c.log().Info("closing connection: a message over the read limit on the wire", "limit", maxWireMessageSize)
-			c.stop(DisconnectTooBig)
-		case websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived):
-			c.log().Debug("connection ended", "err", err)
-		}
+		linger = c.readFailed(err)
 		return
 	}
 	if kind != websocket.TextMessage {
@@ -159,6 +153,7 @@ func (c *client) readMessage() {
 		// a kind of data the endpoint does not take.
 		c.log().Info("closing connection: a binary message")
 		c.stop(DisconnectUnsupported)
+		linger = true
 		return
 	}
 	if !utf8.Valid(data) {
@@ -166,9 +161,56 @@ func (c *client) readMessage() {
 		// and a join would make a room of a name the client never sent.
 		c.log().Info("closing connection: a text message that is not UTF-8")
 		c.stop(DisconnectBadData)
+		linger = true
 		return
 	}
 	_ = c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongWait))
 	c.handle(data)
 	more = true
+}
+
+// readFailed ends the connection for err, which reading a message
+// returned, and reports whether the client may still be sending: true
+// when the server is the one to close, false when the client closed or
+// the socket failed.
+func (c *client) readFailed(err error) (linger bool) {
+	var closeErr *websocket.CloseError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, errTooBig):
+		c.log().Info("closing connection: a message over the read limit", "limit", maxMessageSize)
+		c.stop(DisconnectTooBig)
+	case errors.Is(err, websocket.ErrReadLimit):
+		// The library has sent its 1009 already.
+		c.log().Info("closing connection: a message over the read limit on the wire", "limit", maxWireMessageSize)
+		c.stop(DisconnectTooBig)
+	case errors.As(err, &closeErr):
+		// The client's close, or the end of the stream (1006).
+		if websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
+			c.log().Debug("connection ended", "err", err)
+		}
+		return false
+	case errors.As(err, &netErr), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		c.log().Debug("connection ended", "err", err)
+		return false
+	default:
+		// A frame that breaks the rules, which the library has answered
+		// with 1002, or a compressed message that does not inflate.
+		c.log().Info("closing connection: a protocol error", "err", err)
+		c.stop(DisconnectProtocol)
+	}
+	return true
+}
+
+// linger reads and drops whatever the client still sends, until it closes
+// its side or closeGrace passes, for a reader that stops before the
+// client's close. Closing a socket with data unread resets the connection,
+// and the reset can discard the close frame before the client reads it;
+// the writer, once it has sent that frame, shuts its side of the socket,
+// which tells the client the server is done.
+func (c *client) linger() {
+	conn := c.fc.Conn
+	if conn.SetReadDeadline(time.Now().Add(closeGrace)) == nil {
+		_, _ = io.Copy(io.Discard, conn)
+	}
 }

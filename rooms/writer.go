@@ -169,10 +169,16 @@ func (c *client) sendClose(d Disconnect) {
 		_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 	case d.Code != 0:
 		msg := websocket.FormatCloseMessage(d.Code, d.Reason)
-		if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)) == nil {
-			// Closing the socket with the client's data unread resets it,
-			// which can discard the close frame before the client reads it:
-			// wait for the client's close, which ends the reader.
+		err := c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		if err == nil || errors.Is(err, websocket.ErrCloseSent) {
+			// A close frame is out, this one or the library's. Closing the
+			// socket with the client's data unread resets it, which can
+			// discard the close frame before the client reads it: say the
+			// server is done, and wait for the client's close or the end
+			// of its stream, either of which ends the reader.
+			if cw, ok := c.fc.Conn.(interface{ CloseWrite() error }); ok {
+				_ = cw.CloseWrite()
+			}
 			t := time.NewTimer(closeGrace)
 			select {
 			case <-c.readDone:
@@ -255,6 +261,10 @@ func (c *client) writeBatch(batch []entry) error {
 	err := c.fc.writeBuffers(bufs, time.Now().Add(c.hub.cfg.WriteWait))
 	clear(bufs)
 	c.bufs = bufs[:0]
+	if errors.Is(err, errAfterClose) {
+		// The library closed the connection; the reader is stopping it.
+		return nil
+	}
 	if err == nil {
 		for _, f := range counts {
 			c.countFrame(f.size, f.oldest)

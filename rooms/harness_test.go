@@ -268,6 +268,10 @@ func (s *testServer) dialBy(t *testing.T, dialer *websocket.Dialer, query string
 			_, data, err := conn.ReadMessage()
 			c.frames.Add(1)
 			if err != nil {
+				// As a client does once the connection is over, which
+				// is what a server that lingers for the client's last
+				// bytes waits for.
+				conn.Close()
 				c.inboxMu.Lock()
 				c.ended, c.finalErr = true, err
 				c.inboxMu.Unlock()

@@ -48,6 +48,10 @@ type followed struct {
 	// after that (nats.go may still be delivering) does nothing. It is
 	// set without the lock, which a fetch may hold for a while.
 	gone atomic.Bool
+	// filling is set while a fill holds the lock across a fetch from the
+	// ingest node; otherwise the lock is held only while a tweet is
+	// delivered, and a history request waits for it.
+	filling atomic.Bool
 	// seeded is set once the ring holds the ingest node's history; what
 	// arrives before waits in early.
 	seeded bool
@@ -164,14 +168,16 @@ func (f *Follower) History(ctx context.Context, room string, since uint64) (room
 	f.mu.Lock()
 	fr := f.rooms[room]
 	f.mu.Unlock()
-	// A fill may hold the room across a fetch: then the ingest node
-	// answers, within ctx.
-	if fr != nil && fr.mu.TryLock() {
-		if h, ok := fr.fromRingLocked(since); ok {
-			fr.mu.Unlock()
+	// A fill holds the room across a fetch: then the ingest node answers,
+	// within ctx. (One that begins while this waits holds it at most
+	// fetchTimeout.)
+	if fr != nil && !fr.filling.Load() {
+		fr.mu.Lock()
+		h, ok := fr.fromRingLocked(since)
+		fr.mu.Unlock()
+		if ok {
 			return h, nil
 		}
-		fr.mu.Unlock()
 	}
 	h, err := f.fetch(ctx, room, since)
 	return h.History, err
@@ -318,8 +324,10 @@ func (f *Follower) applyLocked(fr *followed, data []byte) {
 // it when it cannot be asked, is delivered as skipped.
 func (f *Follower) fillLocked(fr *followed, upTo uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
-	defer cancel()
+	fr.filling.Store(true)
 	hist, err := f.fetch(ctx, fr.name, fr.seq)
+	fr.filling.Store(false)
+	cancel()
 	if err == nil && hist.Epoch != fr.epoch {
 		f.fills.reset.Add(1)
 		f.startOverLocked(fr, hist)

@@ -374,3 +374,72 @@ func followedRoom(t *testing.T, n uint64) (*scriptedIngest, *Follower, *recorder
 	}
 	return ingest, f, rec
 }
+
+// gatedRecorder holds the delivery of one seq until released, as a hub
+// fanning a tweet out to a crowd holds the room's delivery for a while.
+type gatedRecorder struct {
+	*recorder
+	seq      uint64
+	holding  chan struct{}
+	released chan struct{}
+}
+
+func (r *gatedRecorder) HandlePub(room, epoch string, p rooms.Pub) {
+	if p.Seq == r.seq {
+		close(r.holding)
+		<-r.released
+	}
+	r.recorder.HandlePub(room, epoch, p)
+}
+
+// A join while a tweet is being delivered waits for that delivery, then
+// gets its backlog from the warm ring: the ingest node is not asked for
+// what this node holds.
+func TestAHistoryAskedDuringADeliveryComesFromTheWarmRing(t *testing.T) {
+	ns := startNATS(t)
+	ingest := newScriptedIngest(t, ns)
+	for seq := uint64(1); seq <= 3; seq++ {
+		ingest.keep("golang", seq)
+	}
+	f := NewFollower(connect(t, ns, "web"), quiet)
+	rec := &gatedRecorder{recorder: newRecorder(), seq: 4, holding: make(chan struct{}), released: make(chan struct{})}
+	f.Register(rec)
+	if err := f.Subscribe(context.Background(), "golang"); err != nil {
+		t.Fatal(err)
+	}
+	ingest.mu.Lock()
+	asked := ingest.asks
+	ingest.mu.Unlock()
+
+	ingest.publish("golang", 4)
+	<-rec.holding
+	type result struct {
+		h   rooms.History
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		h, err := f.History(context.Background(), "golang", 0)
+		done <- result{h, err}
+	}()
+	// History waits for the delivery however long it takes; a History
+	// that asks the ingest node instead answers within this.
+	select {
+	case r := <-done:
+		t.Fatalf("History answered during the delivery (%+v, %v): it did not wait for it", r.h.Position, r.err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(rec.released)
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.h.Seq != 4 || len(r.h.Pubs) != 4 {
+		t.Errorf("history at seq %d with %d tweets, want 4 and 4", r.h.Seq, len(r.h.Pubs))
+	}
+	ingest.mu.Lock()
+	defer ingest.mu.Unlock()
+	if ingest.asks != asked {
+		t.Errorf("the ingest node was asked %d more times: want the warm ring's answer", ingest.asks-asked)
+	}
+}

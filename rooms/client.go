@@ -23,7 +23,9 @@ const (
 	// goes out in several frames.
 	maxFrameBytes = 64 << 10
 	// closeGrace is how long the writer waits, after its close frame, for
-	// the client's close before it closes the socket anyway.
+	// the reader to end (on the client's close, or the end of its stream)
+	// before it closes the socket anyway; and how long a reader that
+	// stopped before the client's close reads on, dropping what comes.
 	closeGrace = time.Second
 )
 
@@ -130,8 +132,9 @@ func (c *client) growQueue(limit int) {
 }
 
 // stop ends the connection for d: the writer sends d's close frame (none
-// for DisconnectGone) and closes the socket, which ends the reader. Only
-// the first call counts.
+// for DisconnectGone), shuts its side of the socket, and closes it once
+// the reader is done or closeGrace has passed, which ends the reader if it
+// still runs. Only the first call counts.
 func (c *client) stop(d Disconnect) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -129,6 +129,11 @@ func (c *client) writeLoop() {
 		if err == nil && ping {
 			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteWait))
 		}
+		if errors.Is(err, websocket.ErrCloseSent) {
+			// The library's close is out, from the reader, which stops
+			// the connection next: sendClose then waits for the client.
+			err = nil
+		}
 		if err != nil {
 			c.logWriteError(err)
 			c.stop(DisconnectGone)
@@ -154,8 +159,10 @@ func (c *client) endIfDone() bool {
 	return true
 }
 
-// sendClose writes d's close frame, if it has one, then closes the socket,
-// which ends the reader.
+// sendClose writes d's close frame, if it has one (or the close that
+// answers the client's), then closes the socket, which ends the reader if
+// it still runs: after a close frame of the server's own, only once the
+// reader is done or closeGrace has passed.
 func (c *client) sendClose(d Disconnect) {
 	c.mu.Lock()
 	echo := c.echo
@@ -174,8 +181,9 @@ func (c *client) sendClose(d Disconnect) {
 			// A close frame is out, this one or the library's. Closing the
 			// socket with the client's data unread resets it, which can
 			// discard the close frame before the client reads it: say the
-			// server is done, and wait for the client's close or the end
-			// of its stream, either of which ends the reader.
+			// server is done, and wait for the reader to end: on the
+			// client's close, or, for a reader that lingers, at the end
+			// of the client's stream.
 			if cw, ok := c.fc.Conn.(interface{ CloseWrite() error }); ok {
 				_ = cw.CloseWrite()
 			}

@@ -135,12 +135,12 @@ func TestAPingFromAClientThatReadsSlowlyLeavesTheWriteItsWriteWait(t *testing.T)
 // rawClient is a WebSocket client that reads frames as they come off the
 // wire, whatever came before them, the close frame included.
 type rawClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 	br   *bufio.Reader
 }
 
-func dialRaw(t *testing.T, s *testServer) *rawClient {
+func dialRaw(t testing.TB, s *testServer) *rawClient {
 	t.Helper()
 	u, err := url.Parse(s.url)
 	if err != nil {
@@ -205,7 +205,7 @@ func (c *rawClient) write(b []byte) {
 }
 
 // onlyClient returns the hub's one connection.
-func onlyClient(t *testing.T, h *Hub) *client {
+func onlyClient(t testing.TB, h *Hub) *client {
 	t.Helper()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
